@@ -1,0 +1,211 @@
+// The internal shapes every stage agrees on. Sources produce Observations (what a log line
+// said, format-neutral); normalize turns them into NormalizedEvents (what certsignal understood),
+// which is what rules see and what `certsignal normalize --output json` prints.
+// Field names are snake_case because these objects are serialised as-is.
+
+/** Subject Alternative Names, by type. */
+export interface SubjectAltNames {
+  dns: string[];
+  email: string[];
+  uri: string[];
+  ip: string[];
+  /** Microsoft UPN (otherName 1.3.6.1.4.1.311.20.2.3). */
+  upn: string[];
+}
+
+/**
+ * A certificate as certsignal understands it. When the certificate bytes were available
+ * (`source: 'der'`), every field comes from them; when only a log's fields were available
+ * (`source: 'logged'`), fields the log did not carry are null (never guessed).
+ */
+export interface CertInfo {
+  source: 'der' | 'logged';
+  /** SHA-256 of the DER, lowercase hex. */
+  sha256: string | null;
+  /** SHA-1 of the DER, lowercase hex (Suricata and nginx log this one). */
+  sha1: string | null;
+  /** SHA-256 of the DER SubjectPublicKeyInfo, lowercase hex. */
+  spki_sha256: string | null;
+  /** The same digest in base64: the HPKP / curl `pin-sha256` form. */
+  spki_pin_sha256: string | null;
+  /** RFC 4514 distinguished names (most specific RDN first). */
+  subject: string | null;
+  issuer: string | null;
+  subject_cn: string | null;
+  /** Canonical serial: lowercase hex, no colons, no leading zeros ("0" for zero). */
+  serial: string | null;
+  /** ISO 8601 UTC. */
+  not_before: string | null;
+  not_after: string | null;
+  san: SubjectAltNames;
+  /** `rsa`, `ec`, `ed25519`, `ed448`, `dsa`, `ml-dsa-44`, … or null when unknown. */
+  key_algorithm: string | null;
+  /** Key size in bits (RSA modulus, EC field size). */
+  key_size: number | null;
+  key_curve: string | null;
+  /** Subject == issuer and the certificate's signature verifies with its own key. */
+  self_signed: boolean | null;
+  is_ca: boolean | null;
+  /** Extended key usages by name where known (`clientAuth`, `serverAuth`, …), else the OID. */
+  eku: string[];
+}
+
+/** Whether the client certificate could be seen by the telemetry source. */
+export type CertificateVisibility =
+  /** A client certificate was presented and is described by `certificate`. */
+  | 'present'
+  /** The handshake was visible and no client certificate was presented. */
+  | 'absent'
+  /** The source could not see it (TLS 1.3 encrypts Certificate messages; the log has no field). */
+  | 'not_visible';
+
+export interface Geo {
+  country_iso_code: string | null;
+  country_name?: string | null;
+  city_name: string | null;
+  lat: number | null;
+  lon: number | null;
+}
+
+/** What a log line said about a certificate, before parsing/canonicalisation. */
+export interface RawCertificate {
+  /** PEM text or base64 DER; when present it is the source of truth over logged fields. */
+  pem?: string | null;
+  der?: Uint8Array | null;
+  /** Digests as logged (any case, may contain colons). */
+  sha256?: string | null;
+  sha1?: string | null;
+  /** DN as logged, in whatever DN syntax the source uses. */
+  subject?: string | null;
+  issuer?: string | null;
+  /** Serial as logged: hex (with or without colons) unless `serial_format` says decimal. */
+  serial?: string | null;
+  serial_format?: 'hex' | 'decimal';
+  not_before?: string | number | null;
+  not_after?: string | number | null;
+  san_dns?: string[];
+  san_email?: string[];
+  san_uri?: string[];
+  san_ip?: string[];
+  key_algorithm?: string | null;
+  key_size?: number | null;
+  key_curve?: string | null;
+  is_ca?: boolean | null;
+}
+
+/**
+ * One authentication / TLS observation, format-neutral: what a source produced from one record.
+ * Everything except provenance is optional; normalize decides what it means.
+ */
+export interface Observation {
+  /** Event time: epoch milliseconds, or null when the record carries no usable time. */
+  ts: number | null;
+  /** Provenance: source format id, file path (or `-` for stdin), 1-based line number. */
+  format: string;
+  file: string;
+  line: number;
+  /** The source's own id for the record (Zeek uid, Suricata flow_id, ECS event.id). */
+  record_id?: string | null;
+  outcome?: 'success' | 'failure' | 'unknown';
+  user?: string | null;
+  device?: string | null;
+  source_ip?: string | null;
+  source_port?: number | null;
+  geo?: Geo | null;
+  destination_ip?: string | null;
+  destination_port?: number | null;
+  /** Target service (service.name, destination.domain, url.domain, SNI…). */
+  service?: string | null;
+  tls_version?: string | null;
+  tls_cipher?: string | null;
+  ja3?: string | null;
+  ja3s?: string | null;
+  ja4?: string | null;
+  sni?: string | null;
+  /** Client certificate (leaf) and its chain (leaf excluded), when the source shows them. */
+  client_certificate?: RawCertificate | null;
+  client_chain?: RawCertificate[];
+  /** Set when the source positively knows no client certificate was presented, or could not see. */
+  client_certificate_visibility?: CertificateVisibility;
+  server_certificate?: RawCertificate | null;
+  /** Bytes transferred, when known (volume baselines use it later). */
+  bytes?: number | null;
+}
+
+export interface Asset {
+  device_id: string;
+  owner: string | null;
+  kind: string | null;
+  hostname: string | null;
+  os: string | null;
+  enrolled_at: string | null;
+}
+
+export interface Identity {
+  user: string;
+  kind: 'human' | 'service' | string | null;
+  role: string | null;
+  department: string | null;
+  country: string | null;
+  email: string | null;
+}
+
+/** Result of checking a certificate's issuer against the configured trust anchors. */
+export interface TrustResult {
+  /** `trusted`: chains to an anchor (signature verified); `untrusted`: does not; `unknown`: cannot tell (no DER, no anchors configured). */
+  status: 'trusted' | 'untrusted' | 'unknown';
+  /** SHA-256 of the anchor (or intermediate) that signed it, when trusted. */
+  anchor_sha256: string | null;
+  anchor_subject: string | null;
+  reason: string;
+}
+
+export interface RevocationResult {
+  status: 'revoked' | 'good' | 'unknown';
+  /** Which CRL said so (its issuer DN and thisUpdate). */
+  crl_issuer: string | null;
+  crl_this_update: string | null;
+  revoked_at: string | null;
+  reason_code: string | null;
+}
+
+export interface Enrichment {
+  asset: Asset | null;
+  identity: Identity | null;
+  trust: TrustResult | null;
+  revocation: RevocationResult | null;
+}
+
+/** The one internal event shape: what rules see and `certsignal normalize` prints. */
+export interface NormalizedEvent {
+  /** ISO 8601 UTC. */
+  time: string;
+  /** Same instant, epoch milliseconds. */
+  ts: number;
+  source: { format: string; file: string; line: number; record_id: string | null };
+  outcome: 'success' | 'failure' | 'unknown';
+  /** Account; from the event, else derived from the certificate (see `user_from`). */
+  user: string | null;
+  user_from: 'event' | 'certificate' | null;
+  device: string | null;
+  source_ip: string | null;
+  source_port: number | null;
+  geo: Geo | null;
+  destination_ip: string | null;
+  destination_port: number | null;
+  service: string | null;
+  tls: {
+    version: string | null;
+    cipher: string | null;
+    ja3: string | null;
+    ja3s: string | null;
+    ja4: string | null;
+    sni: string | null;
+  };
+  certificate: CertInfo | null;
+  certificate_visibility: CertificateVisibility;
+  chain: CertInfo[];
+  server_certificate: CertInfo | null;
+  bytes: number | null;
+  enrichment: Enrichment;
+}

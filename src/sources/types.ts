@@ -1,0 +1,50 @@
+// The extension point for input formats. A source turns the lines of one file into
+// format-neutral Observations; it knows nothing of rules, scoring or sinks.
+import type { Diagnostics } from '../diagnostics.ts';
+import type { Observation } from '../schema/event.ts';
+
+/** What a source sees when asked whether it can read a file. */
+export interface DetectSample {
+  /** File name (basename, `.gz` already stripped), or `-` for stdin. */
+  name: string;
+  /** The first few non-empty lines (at most 20, each cut at 64 KiB). */
+  firstLines: string[];
+}
+
+/** State shared by all files of one run (e.g. Zeek x509 certificates by fingerprint for the ssl.log join). */
+export type SharedSourceState = Map<string, unknown>;
+
+export interface FileContext {
+  /** Path as given by the user (`-` for stdin). */
+  file: string;
+  diagnostics: Diagnostics;
+  shared: SharedSourceState;
+}
+
+/** Parses one file line by line. Created per file; may keep per-file state (e.g. Zeek `#fields`). */
+export interface LineParser {
+  /**
+   * Parse one line (without its newline). Returns the observations it produced (usually 0 or 1).
+   * Malformed input is reported through `ctx.diagnostics` (file, line, field, reason) — never thrown.
+   */
+  line(text: string, lineNumber: number): Observation[] | Observation | null;
+  /** Called at end of file: flush anything buffered. */
+  end?(): Observation[] | void;
+}
+
+export interface LineSource {
+  kind: 'lines';
+  /** Stable format id, accepted by `--format`. */
+  id: string;
+  description: string;
+  /**
+   * Files of a lower phase are read before files of a higher phase in one run
+   * (Zeek x509.log = 0 so ssl.log = 1 can join on it). Default 1.
+   */
+  phase?: number;
+  /** Confidence 0..1 that this source reads the sample; the highest wins, 0 = no. */
+  detect(sample: DetectSample): number;
+  open(ctx: FileContext): LineParser;
+}
+
+export type Source = LineSource;
