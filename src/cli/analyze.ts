@@ -1,0 +1,86 @@
+// `certsignal analyze` (and `demo`, which is analyze on the bundled sample data).
+import { CertsignalError, ExitCode } from '../errors.ts';
+import { analyze, type AnalyzeOptions } from '../pipeline/analyze.ts';
+import { severityAtLeast } from '../policy/policy.ts';
+import { SEVERITIES, type Severity } from '../schema/alert.ts';
+import { NdjsonWriter } from '../sinks/ndjson.ts';
+import { renderAlertTable, renderSummary } from '../sinks/table.ts';
+import { diagnosticsSummary, progressReporter, stderrDiagnostics } from './output.ts';
+
+export interface AnalyzeCliOptions {
+  format?: string;
+  assets?: string;
+  identities?: string;
+  trustAnchors?: string;
+  crl?: string[];
+  config?: string;
+  state?: string;
+  output?: string;
+  failOn?: string;
+  quiet?: boolean;
+  progress?: boolean;
+}
+
+export type OutputMode = 'json' | 'table';
+
+export function resolveOutput(output: string | undefined): OutputMode {
+  if (output === undefined) return process.stdout.isTTY ? 'table' : 'json';
+  if (output === 'json' || output === 'table') return output;
+  throw new CertsignalError('E_USAGE', `--output must be json or table, got "${output}"`);
+}
+
+export function parseFailOn(value: string | undefined): Severity | undefined {
+  if (value === undefined) return undefined;
+  if ((SEVERITIES as readonly string[]).includes(value)) return value as Severity;
+  throw new CertsignalError('E_USAGE', `--fail-on must be one of ${SEVERITIES.join(', ')}, got "${value}"`);
+}
+
+/** Runs analyze for the CLI; returns the process exit code. */
+export async function runAnalyze(inputs: string[], opts: AnalyzeCliOptions): Promise<number> {
+  if (inputs.length === 0) throw new CertsignalError('E_USAGE', 'no input files (use - for stdin)');
+  const output = resolveOutput(opts.output);
+  const failOn = parseFailOn(opts.failOn);
+  const diagnostics = stderrDiagnostics(opts.quiet === true);
+  const progress = progressReporter(opts.progress !== false);
+  const writer = output === 'json' ? new NdjsonWriter(process.stdout) : null;
+  let failed = false;
+  const options: AnalyzeOptions = {
+    inputs,
+    format: opts.format,
+    assets: opts.assets,
+    identities: opts.identities,
+    trustAnchors: opts.trustAnchors,
+    crls: opts.crl,
+    configPath: opts.config,
+    statePath: opts.state,
+    diagnostics,
+    collectAlerts: output === 'table',
+    onProgress: progress.update,
+    onAlert: (a) => {
+      if (failOn && severityAtLeast(a.severity, failOn)) failed = true;
+      writer?.write(a);
+    },
+  };
+  let result: Awaited<ReturnType<typeof analyze>>;
+  try {
+    result = await analyze(options);
+  } finally {
+    progress.stop();
+  }
+  if (writer) await writer.flush();
+  const { stats } = result;
+  if (output === 'table') {
+    const sorted = [...result.alerts].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    process.stdout.write(`${renderAlertTable(sorted)}\n`);
+  }
+  if (!opts.quiet) {
+    const summary = renderSummary(stats);
+    const diag = diagnosticsSummary(diagnostics);
+    process.stderr.write(`${summary}\n${diag ? `${diag}\n` : ''}`);
+  }
+  const readable = stats.files.filter((f) => f.format !== null);
+  if (readable.length === 0) {
+    throw new CertsignalError('E_INPUT', 'no input could be read (see diagnostics above)', ExitCode.INPUT);
+  }
+  return failed ? ExitCode.ALERTS : ExitCode.OK;
+}

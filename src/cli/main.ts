@@ -1,0 +1,95 @@
+// Argument parsing for the `certsignal` CLI: maps argv to command functions and returns an exit
+// code. Only bin/certsignal.ts calls process.exit.
+import { Command, CommanderError, Option } from 'commander';
+import { CertsignalError, ExitCode } from '../errors.ts';
+import { runAnalyze } from './analyze.ts';
+import { runDemo } from './demo.ts';
+import { runNormalize } from './normalize.ts';
+import { runFormats, runRules } from './info.ts';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function inputOptions(cmd: Command): Command {
+  return cmd
+    .option('--format <id>', 'input format for all files (default: detected per file; see `certsignal formats`)')
+    .option('--assets <csv>', 'asset registry CSV (device_id,owner,kind,hostname,os,enrolled_at)')
+    .option('--identities <csv>', 'identity store CSV (user,kind,role,department,country,email)')
+    .option('--trust-anchors <pem>', 'PEM bundle of the CAs this estate expects')
+    .option('--crl <file>', 'CRL (DER or PEM), verified against the trust anchors; repeatable', collect)
+    .option('--config <yaml>', 'certsignal.yaml (weights, thresholds, windows, allowlists)')
+    .option('-q, --quiet', 'no summary or diagnostics on stderr')
+    .option('--no-progress', 'no progress bar (it is only shown on a TTY anyway)');
+}
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('certsignal')
+    .description('Catch compromised accounts and devices from certificate-based authentication telemetry.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  inputOptions(
+    program
+      .command('analyze')
+      .description('detect certificate anomalies in log files (ECS NDJSON, Zeek ssl/x509, Suricata eve.json; .gz ok; - = stdin)')
+      .argument('<files...>', 'input files'),
+  )
+    .addOption(new Option('--output <mode>', 'json (one alert per line) or table').choices(['json', 'table']))
+    .option('--state <sqlite>', 'state file: baselines and emitted alerts persist across runs')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 if any alert has at least this severity').choices(['low', 'medium', 'high', 'critical']))
+    .action(async (files: string[], opts) => setExit(await runAnalyze(files, opts)));
+
+  program
+    .command('demo')
+    .description('run analyze on the bundled sample data (examples/demo) and print the alerts')
+    .addOption(new Option('--output <mode>', 'json or table').choices(['json', 'table']))
+    .option('--state <sqlite>', 'state file')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 if any alert has at least this severity').choices(['low', 'medium', 'high', 'critical']))
+    .option('-q, --quiet', 'no summary on stderr')
+    .action(async (opts) => setExit(await runDemo(opts)));
+
+  inputOptions(
+    program
+      .command('normalize')
+      .description('print the normalized events (what the rules see), one JSON object per line')
+      .argument('<files...>', 'input files'),
+  )
+    .addOption(new Option('--output <mode>', 'json').choices(['json']))
+    .action(async (files: string[], opts) => setExit(await runNormalize(files, opts)));
+
+  program
+    .command('rules')
+    .description('list the detection rules, their default weights and variants')
+    .option('--output <mode>', 'json or table')
+    .action((opts) => setExit(runRules(opts)));
+
+  program
+    .command('formats')
+    .description('list the input formats certsignal reads')
+    .action(() => setExit(runFormats()));
+
+  return program;
+}
+
+/** Runs the CLI; never throws for user errors — returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code: number = ExitCode.OK;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are exit code 0; everything else commander rejects is a usage error.
+      return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (err instanceof CertsignalError) {
+      process.stderr.write(`certsignal: error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`certsignal: internal error (please report it):\n${(err as Error)?.stack ?? String(err)}\n`);
+    return ExitCode.INTERNAL;
+  }
+}

@@ -1,0 +1,165 @@
+// `analyze`: the batch pipeline end to end. Files → sources → normalize → enrich → detection
+// engine → alerts (streamed to `onAlert`), with rule state and emitted alert ids kept in the
+// state store so a daily run continues where the last one stopped and never repeats an alert.
+import { type Config, loadConfig } from '../config/config.ts';
+import { RULES } from '../detect/registry.ts';
+import { Diagnostics } from '../diagnostics.ts';
+import { Enricher } from '../enrich/index.ts';
+import { Normalizer } from '../normalize/normalize.ts';
+import type { Alert } from '../schema/alert.ts';
+import type { NormalizedEvent } from '../schema/event.ts';
+import { readObservations } from '../sources/read.ts';
+import { MemoryStateStore, openStateStore } from '../store/sqlite.ts';
+import type { StateStore } from '../store/types.ts';
+import { createEngine } from './setup.ts';
+
+export interface AnalyzeOptions {
+  /** Paths (or `-` for stdin); `.gz` is read transparently. */
+  inputs: string[];
+  /** Force one input format for all files (default: detected per file). */
+  format?: string;
+  assets?: string;
+  identities?: string;
+  trustAnchors?: string;
+  crls?: string[];
+  /** Path of certsignal.yaml, or an already loaded config. */
+  configPath?: string;
+  config?: Config;
+  /** SQLite state file (default: in memory, nothing kept). */
+  statePath?: string;
+  /** Called for every new alert, in event order, as soon as it is found. */
+  onAlert?: (alert: Alert) => void;
+  /** Called for every normalized event (used by `certsignal normalize`); detection still runs unless `detect: false`. */
+  onEvent?: (event: NormalizedEvent) => void;
+  detect?: boolean;
+  diagnostics?: Diagnostics;
+  onProgress?: (bytesRead: number, totalBytes: number | null) => void;
+  /** Keep every alert in the result (default true; turn off for huge runs that stream via onAlert). */
+  collectAlerts?: boolean;
+}
+
+export interface AnalyzeStats {
+  files: FileStat[];
+  events: number;
+  /** Records read but not turned into events (bad lines, no timestamp, …). */
+  skipped: number;
+  alerts: number;
+  /** Alerts that earlier runs already reported (not repeated). */
+  repeated: number;
+  /** Signals suppressed by allowlists, per rule. */
+  suppressed: Record<string, number>;
+  alertsByRule: Record<string, number>;
+  alertsBySeverity: Record<string, number>;
+  diagnostics: Record<string, number>;
+  certificates: { parsed: number; cacheHits: number };
+  elapsedMs: number;
+  rules: string[];
+}
+
+export interface FileStat {
+  file: string;
+  format: string | null;
+  records: number;
+  observations: number;
+  skipped: number;
+}
+
+export interface AnalyzeResult {
+  alerts: Alert[];
+  stats: AnalyzeStats;
+  diagnostics: Diagnostics;
+}
+
+export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
+  const started = performance.now();
+  const diagnostics = options.diagnostics ?? new Diagnostics();
+  const config = options.config ?? loadConfig(options.configPath, { rules: RULES });
+  const enricher = await Enricher.create({
+    assets: options.assets,
+    identities: options.identities,
+    trustAnchors: options.trustAnchors,
+    crls: options.crls ?? [],
+    config,
+    diagnostics,
+  });
+  const normalizer = new Normalizer({ diagnostics, userFromCertificate: config.enrichment.user_from_certificate });
+  const store: StateStore = options.statePath ? await openStateStore(options.statePath) : new MemoryStateStore();
+  const engine = createEngine(config, enricher.facts);
+  const detect = options.detect !== false;
+  const collect = options.collectAlerts !== false;
+  const alerts: Alert[] = [];
+  const bySeverity: Record<string, number> = {};
+  let repeated = 0;
+  const files: FileStat[] = [];
+  try {
+    if (detect) {
+      for (const [namespace, state] of engine.state.namespaces) state.preload(await store.loadNamespace(namespace));
+    }
+    for await (const batch of readObservations(options.inputs, {
+      format: options.format,
+      diagnostics,
+      maxLineBytes: config.input.max_line_bytes,
+      onProgress: options.onProgress,
+      onFile: (f) => files.push(f),
+    })) {
+      let batchAlerts: Alert[] | null = null;
+      for (const obs of batch) {
+        const n = normalizer.normalize(obs);
+        if (!n) continue;
+        enricher.enrich(n.event, n.client, n.chain);
+        options.onEvent?.(n.event);
+        if (!detect) {
+          engine.stats.events++;
+          continue;
+        }
+        const found = engine.process(n.event);
+        if (found.length > 0) {
+          batchAlerts ??= [];
+          for (const a of found) batchAlerts.push(a);
+        }
+      }
+      if (batchAlerts) {
+        // Alerts an earlier run already reported (same deterministic id) are not repeated.
+        const known = await store.knownAlertIds(batchAlerts.map((a) => a.id));
+        const fresh = known.size === 0 ? batchAlerts : batchAlerts.filter((a) => !known.has(a.id));
+        repeated += batchAlerts.length - fresh.length;
+        if (fresh.length > 0) await store.saveAlerts(fresh);
+        for (const a of fresh) {
+          bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
+          if (collect) alerts.push(a);
+          options.onAlert?.(a);
+        }
+      }
+    }
+    if (detect) {
+      for (const [namespace, state] of engine.state.namespaces) {
+        const dirty = state.takeDirty();
+        if (dirty.length > 0) await store.saveEntries(namespace, dirty);
+      }
+      await store.setMeta('last_run', new Date().toISOString());
+    }
+  } finally {
+    await store.close();
+  }
+  const s = engine.stats;
+  const diagCounts: Record<string, number> = {};
+  for (const [k, v] of diagnostics.counts) diagCounts[k] = v;
+  return {
+    alerts,
+    diagnostics,
+    stats: {
+      files,
+      events: s.events,
+      skipped: diagnostics.skippedRecords,
+      alerts: s.alerts - repeated,
+      repeated,
+      suppressed: Object.fromEntries(s.suppressed),
+      alertsByRule: Object.fromEntries(s.alertsByRule),
+      alertsBySeverity: bySeverity,
+      diagnostics: diagCounts,
+      certificates: { parsed: normalizer.certCache.misses, cacheHits: normalizer.certCache.hits },
+      elapsedMs: Math.round(performance.now() - started),
+      rules: engine.enabledRules,
+    },
+  };
+}

@@ -1,0 +1,39 @@
+// Builds a DetectionEngine from a validated Config: rule configs (with the global automation
+// issuers merged into `exempt_issuers`), weights, risk window, policy and allowlists.
+import { allowlistMatches, type Config } from '../config/config.ts';
+import { RULES } from '../detect/registry.ts';
+import type { Rule, RuleContext } from '../detect/types.ts';
+import { DetectionEngine } from './engine.ts';
+
+export function createEngine(config: Config, facts: RuleContext['facts'], rules: readonly Rule<any>[] = RULES): DetectionEngine {
+  const ruleConfig: Record<string, Record<string, unknown>> = {};
+  for (const rule of rules) {
+    const cfg = { ...(rule.defaults as Record<string, unknown>), ...((config.rules as Record<string, Record<string, unknown> | undefined>)[rule.meta.id] ?? {}) };
+    if ('exempt_issuers' in cfg) {
+      cfg.exempt_issuers = [...new Set([...((cfg.exempt_issuers as string[]) ?? []), ...config.automation_issuers])];
+    }
+    ruleConfig[rule.meta.id] = cfg;
+  }
+  return new DetectionEngine({
+    rules,
+    ruleConfig,
+    weights: ruleWeights(rules, config.scoring.weights),
+    risk: {
+      correlation_window_minutes: config.scoring.correlation_window_minutes,
+      decay_half_life_minutes: config.scoring.decay_half_life_minutes,
+    },
+    policy: { thresholds: config.scoring.thresholds, actions: config.scoring.actions },
+    facts,
+    allowlisted: config.allowlists.length > 0 ? (signal) => allowlistMatches(config, signal) : undefined,
+  });
+}
+
+/** Weights from each rule's metadata (default and per variant), overridden by `scoring.weights`. */
+export function ruleWeights(rules: readonly Rule<any>[], overrides: Record<string, number>): Record<string, number> {
+  const weights: Record<string, number> = {};
+  for (const rule of rules) {
+    weights[rule.meta.id] = rule.meta.default_weight;
+    for (const [variant, w] of Object.entries(rule.meta.variant_weights ?? {})) weights[`${rule.meta.id}.${variant}`] = w;
+  }
+  return { ...weights, ...overrides };
+}
