@@ -5,7 +5,7 @@ import { severityAtLeast } from '../policy/policy.ts';
 import { SEVERITIES, type Severity } from '../schema/alert.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
 import { renderAlertTable, renderSummary } from '../sinks/table.ts';
-import { diagnosticsSummary, progressReporter, stderrDiagnostics } from './output.ts';
+import { diagnosticsSummary, noInputReadable, progressReporter, stderrDiagnostics } from './output.ts';
 
 export interface AnalyzeCliOptions {
   format?: string;
@@ -78,8 +78,7 @@ export async function runAnalyze(inputs: string[], opts: AnalyzeCliOptions): Pro
     const diag = diagnosticsSummary(diagnostics);
     process.stderr.write(`${summary}\n${diag ? `${diag}\n` : ''}`);
   }
-  const readable = stats.files.filter((f) => f.format !== null);
-  if (readable.length === 0) {
+  if (noInputReadable(result.stats)) {
     throw new CertsignalError('E_INPUT', 'no input could be read (see diagnostics above)', ExitCode.INPUT);
   }
   return failed ? ExitCode.ALERTS : ExitCode.OK;

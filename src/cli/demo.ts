@@ -1,6 +1,8 @@
 // `certsignal demo`: analyze on the bundled sample data (examples/demo), so a new user sees every
 // rule fire in one command.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CertsignalError } from '../errors.ts';
 import { runAnalyze } from './analyze.ts';
@@ -15,18 +17,27 @@ export async function runDemo(opts: { output?: string; state?: string; failOn?: 
   if (!opts.quiet) {
     process.stderr.write(
       `certsignal demo: analyzing ${file('events.ndjson')}\n` +
-        '  with --assets assets.csv --identities identities.csv --trust-anchors trust-anchors.pem --crl corp.crl --config certsignal.yaml\n',
+        '  with --assets assets.csv --identities identities.csv --trust-anchors trust-anchors.pem --crl corp.crl --config certsignal.yaml\n' +
+        `  state: ${opts.state ?? 'a fresh SQLite file (use --state FILE to keep it)'}\n`,
     );
   }
-  return runAnalyze([file('events.ndjson')], {
+  // The embedded default store (SQLite) in a fresh directory, so every demo run starts clean and
+  // shows every alert; pass --state to keep it.
+  const tempDir = opts.state ? null : mkdtempSync(join(tmpdir(), 'certsignal-demo-'));
+  const state = opts.state ?? join(tempDir as string, 'state.sqlite');
+  try {
+    return await runAnalyze([file('events.ndjson')], {
     assets: file('assets.csv'),
     identities: file('identities.csv'),
     trustAnchors: file('trust-anchors.pem'),
     crl: [file('corp.crl')],
     config: file('certsignal.yaml'),
     output: opts.output,
-    state: opts.state,
+    state,
     failOn: opts.failOn,
     quiet: opts.quiet,
   });
+  } finally {
+    if (tempDir) rmSync(tempDir, { recursive: true, force: true });
+  }
 }

@@ -3,7 +3,7 @@
 import { CertsignalError, ExitCode } from '../errors.ts';
 import { analyze } from '../pipeline/analyze.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
-import { diagnosticsSummary, progressReporter, stderrDiagnostics } from './output.ts';
+import { diagnosticsSummary, noInputReadable, progressReporter, stderrDiagnostics } from './output.ts';
 
 export interface NormalizeCliOptions {
   format?: string;
@@ -50,7 +50,7 @@ export async function runNormalize(inputs: string[], opts: NormalizeCliOptions):
     const diag = diagnosticsSummary(diagnostics);
     process.stderr.write(`${s.events} events normalized, ${s.skipped} records skipped (${files})\n${diag ? `${diag}\n` : ''}`);
   }
-  if (!result.stats.files.some((f) => f.format !== null)) {
+  if (noInputReadable(result.stats)) {
     throw new CertsignalError('E_INPUT', 'no input could be read (see diagnostics above)', ExitCode.INPUT);
   }
   return ExitCode.OK;

@@ -46,3 +46,10 @@ export function progressReporter(enabled: boolean): { update: (done: number, tot
     },
   };
 }
+
+/** True when every input failed to open or had an unknown format (exit code 3); an empty input is not a failure. */
+export function noInputReadable(stats: { files: { format: string | null }[]; diagnostics: Record<string, number>; events: number }): boolean {
+  if (stats.events > 0) return false;
+  const failures = (stats.diagnostics['file-unreadable'] ?? 0) + (stats.diagnostics['unknown-format'] ?? 0);
+  return stats.files.length === 0 || failures >= stats.files.length;
+}

@@ -79,7 +79,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     identities: options.identities,
     trustAnchors: options.trustAnchors,
     crls: options.crls ?? [],
-    config,
+    config: {
+      enrichment: {
+        asset_columns: config.enrichment.assets_columns,
+        identity_columns: config.enrichment.identities_columns,
+      },
+    },
     diagnostics,
   });
   const normalizer = new Normalizer({ diagnostics, userFromCertificate: config.enrichment.user_from_certificate });

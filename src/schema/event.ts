@@ -78,6 +78,12 @@ export interface RawCertificate {
   /** DN as logged, in whatever DN syntax the source uses. */
   subject?: string | null;
   issuer?: string | null;
+  /**
+   * How `subject`/`issuer` are written (see normalize/dn.ts `canonicalDn`): `rfc4514` (default;
+   * most specific RDN first, e.g. Zeek, nginx ≥ 1.11.6), `wire-order` (most general first, `, `
+   * separated, unescaped: Suricata, ECS), `slash` (`/C=US/O=Example/CN=x`: legacy nginx).
+   */
+  dn_syntax?: 'rfc4514' | 'wire-order' | 'slash';
   /** Serial as logged: hex (with or without colons) unless `serial_format` says decimal. */
   serial?: string | null;
   serial_format?: 'hex' | 'decimal';

@@ -30,6 +30,13 @@ export interface LineParser {
   line(text: string, lineNumber: number): Observation[] | Observation | null;
   /** Called at end of file: flush anything buffered. */
   end?(): Observation[] | void;
+  /**
+   * Optional per-file counts for the run summary: `records` = data records read (headers and
+   * blank lines excluded, skipped ones included); `ignored` = records deliberately not turned
+   * into observations (e.g. Suricata events that are not `tls`). Without it, every non-empty
+   * line counts as a record.
+   */
+  counts?(): { records: number; ignored: number };
 }
 
 export interface LineSource {

@@ -1,6 +1,6 @@
 // The state store: baselines, seen keys/certs and emitted alerts, so a daily run continues where
 // yesterday's stopped and never repeats an alert. SQLite is the embedded default; PostgreSQL
-// follows for the scale-out mode. Every implementation passes tests/store-conformance.
+// follows for the scale-out mode. Every implementation passes tests/store/conformance.ts.
 import type { Alert } from '../schema/alert.ts';
 
 export interface StateStore {

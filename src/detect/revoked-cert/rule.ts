@@ -1,0 +1,148 @@
+// Rule revoked-cert (seed 002 pattern 5): a client certificate used at or after the date its
+// issuer revoked it, according to a verified CRL (the enrichment stage matches CRL entries by
+// issuer + serial and checks the CRL's signature; this rule reads its verdict).
+import { Type } from 'typebox';
+import type { CertInfo, NormalizedEvent, RevocationResult } from '../../schema/event.ts';
+import type { Rule, RuleInstance, Signal } from '../types.ts';
+
+const RULE_ID = 'revoked-cert';
+const DAY_MS = 86_400_000;
+/** Confidence for a use the gateway rejected (outcome `failure`): an attempt, not an access. */
+const ATTEMPT_CONFIDENCE = 0.5;
+
+export const configSchema = Type.Object({}, { additionalProperties: false });
+
+/** Config block `rules.revoked-cert` (no keys: the CRLs come from --crl, weights from scoring). */
+export type Config = Record<string, never>;
+
+/** What is remembered per certificate: when each kind of signal was emitted. */
+interface Reported {
+  /** Event time (ms) of the first reported rejected use, if any. */
+  attempt_at?: number;
+  /** Event time (ms) of the first reported accepted (or unknown-outcome) use, if any. */
+  use_at?: number;
+}
+
+/**
+ * The instant (epoch ms) from which a use is a revoked use: the CRL entry's revocationDate, else
+ * (if the enrichment could not report it) the CRL's thisUpdate, by which the revocation had
+ * certainly happened. NaN when neither is known. Only called for `revoked` results (rare), so
+ * parsing here costs nothing on the common path.
+ */
+function revokedFrom(revocation: RevocationResult): number {
+  const date = revocation.revoked_at ?? revocation.crl_this_update;
+  return date === null ? Number.NaN : Date.parse(date);
+}
+
+/** Same identity as expired-cert: DER SHA-256, else SHA-1, else issuer + serial; null when unknown. */
+function certificateKey(cert: CertInfo): string | null {
+  if (cert.sha256) return cert.sha256;
+  if (cert.sha1) return `sha1:${cert.sha1}`;
+  if (cert.issuer && cert.serial) return `issuer-serial:${cert.issuer.trim().toLowerCase()}#${cert.serial}`;
+  return null;
+}
+
+function formatElapsed(ms: number): string {
+  return ms >= DAY_MS ? `${Math.floor(ms / DAY_MS).toLocaleString('en-US')} days` : `${Math.round(ms / 1000)} s`;
+}
+
+export const rule: Rule<Config> = {
+  meta: {
+    id: RULE_ID,
+    title: 'Revoked certificate used',
+    description:
+      'A client certificate whose serial is listed on a verified CRL from its issuer was used at or after its ' +
+      'revocation date: a replay of a certificate the PKI already withdrew, often after key compromise. ' +
+      'Requires --crl; reported once per certificate; a use the gateway rejected is reported as an attempt ' +
+      'with confidence 0.5.',
+    default_weight: 70,
+    references: ['seed 002 pattern 5 (Expired/Revoked cert usage)', 'RFC 5280 §5 (CRL profile)'],
+    false_positives: [
+      'Certificates revoked for administrative reasons (superseded, cessationOfOperation) still installed on a device during a planned rotation: check reason_code and allowlist the certificate sha256 until the device is re-enrolled.',
+      'A use shortly after revocation by a client whose new certificate had not yet been deployed.',
+    ],
+  },
+  configSchema,
+  defaults: {},
+  create(_config, ctx): RuleInstance {
+    if (!ctx.facts.crlsConfigured) return { observe() {} };
+    const reported = ctx.state<Reported>('reported');
+    return {
+      observe(event: NormalizedEvent, emit: (signal: Signal) => void): void {
+        const revocation = event.enrichment.revocation;
+        if (revocation === null || revocation.status !== 'revoked') return;
+        const cert = event.certificate;
+        if (cert === null) return;
+        const from = revokedFrom(revocation);
+        // A use before the revocation date is not a revoked use; an unknown date cannot be judged.
+        if (!(event.ts >= from)) return;
+        const certKey = certificateKey(cert);
+        if (certKey === null) return;
+        const attempt = event.outcome === 'failure';
+        const seen = reported.get(certKey);
+        // A rejected use is reported only if nothing was reported yet; an accepted use is reported
+        // once even after an attempt (it escalates the finding: the gateway let it in).
+        if (seen !== undefined && (seen.use_at !== undefined || attempt)) return;
+        const record: Reported = seen === undefined ? {} : { ...seen };
+        if (attempt) record.attempt_at = event.ts;
+        else record.use_at = event.ts;
+        reported.set(certKey, record);
+
+        const sinceMs = event.ts - from;
+        const name = cert.subject ?? cert.subject_cn ?? certKey;
+        const who = event.user ?? event.device ?? event.source_ip ?? 'unknown client';
+        const where = event.service ? ` to ${event.service}` : '';
+        const verb = attempt ? 'presented (rejected)' : 'used';
+        const reason = revocation.reason_code ? `, reason ${revocation.reason_code}` : '';
+        const summary = `Revoked certificate "${name}" (serial ${cert.serial ?? '?'}) ${verb} ${formatElapsed(sinceMs)} after revocation (revoked ${revocation.revoked_at ?? `by ${revocation.crl_this_update}`}${reason}) by ${who}${where}`;
+        const evidence: Record<string, unknown> = {
+          certificate: {
+            sha256: cert.sha256,
+            sha1: cert.sha1,
+            spki_sha256: cert.spki_sha256,
+            subject: cert.subject,
+            issuer: cert.issuer,
+            serial: cert.serial,
+            not_after: cert.not_after,
+            source: cert.source,
+          },
+          certificate_key: certKey,
+          serial: cert.serial,
+          issuer: cert.issuer,
+          crl_issuer: revocation.crl_issuer,
+          crl_this_update: revocation.crl_this_update,
+          revoked_at: revocation.revoked_at,
+          reason_code: revocation.reason_code,
+          seconds_since_revocation: Math.floor(sinceMs / 1000),
+          days_since_revocation: Math.floor(sinceMs / DAY_MS),
+          first_use: {
+            time: event.time,
+            source_ip: event.source_ip,
+            service: event.service,
+            user: event.user,
+            device: event.device,
+            outcome: event.outcome,
+          },
+          attempt,
+        };
+        if (revocation.revoked_at === null) {
+          evidence.note_revocation_date = 'The CRL entry carried no usable revocation date; the CRL thisUpdate was used as the boundary.';
+        }
+        if (attempt) {
+          evidence.note = 'The gateway rejected this use (outcome failure): reported as an attempt with confidence 0.5.';
+        } else if (record.attempt_at !== undefined) {
+          evidence.note = 'An earlier rejected attempt with this certificate was reported; this use was not rejected.';
+          evidence.earlier_attempt_at = new Date(record.attempt_at).toISOString();
+        }
+        emit({
+          rule: RULE_ID,
+          summary,
+          dedup_key: attempt ? `${certKey}|attempt` : certKey,
+          event,
+          confidence: attempt ? ATTEMPT_CONFIDENCE : 1,
+          evidence,
+        });
+      },
+    };
+  },
+};

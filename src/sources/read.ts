@@ -1,0 +1,236 @@
+// Turns input paths into a stream of Observation batches: detects each file's format, orders
+// files by phase (Zeek x509 before ssl), adds a Zeek ssl.log's sibling x509.log, and reports
+// per-file statistics. Bad input becomes diagnostics; only a bad `--format` value is an error.
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { Diagnostics } from '../diagnostics.ts';
+import { CertsignalError, ExitCode } from '../errors.ts';
+import type { Observation } from '../schema/event.ts';
+import { LineReader, detectionName } from './lines.ts';
+import { FORMAT_ALIASES, SOURCES, sourceById } from './registry.ts';
+import type { FileContext, LineSource, SharedSourceState } from './types.ts';
+import { findX509Siblings } from './zeek/siblings.ts';
+
+/** What happened to one input file; `format` is null when it was not read. */
+export interface FileStats {
+  file: string;
+  format: string | null;
+  /** Lines read (including headers and blank lines). */
+  lines: number;
+  /** Data records (headers excluded), skipped ones included. */
+  records: number;
+  observations: number;
+  /** Records dropped with an error diagnostic. */
+  skipped: number;
+  /** Records deliberately not turned into observations (e.g. non-tls EVE events). */
+  ignored: number;
+  /** True when the file was not given but added as a Zeek ssl.log's sibling x509.log. */
+  sibling: boolean;
+}
+
+export interface ReadOptions {
+  /** Format id or alias (`--format`); overrides detection for every file. */
+  format?: string;
+  diagnostics: Diagnostics;
+  maxLineBytes?: number;
+  /** Raw bytes read so far over all inputs, and their total size (null when stdin is among them). */
+  onProgress?: (bytesRead: number, totalBytes: number | null) => void;
+  /** Called once per input (and per sibling x509 log) after it was read or skipped. */
+  onFile?: (stats: FileStats) => void;
+  /** Stream to read for `-` instead of process.stdin (tests, embedding). */
+  stdin?: Readable;
+}
+
+/** A format as listed by `certsignal formats`. */
+export interface FormatInfo {
+  id: string;
+  description: string;
+  phase: number;
+}
+
+/** Every known format, in registry order. */
+export function listFormats(): FormatInfo[] {
+  return SOURCES.map((s) => ({ id: s.id, description: s.description, phase: s.phase ?? 1 }));
+}
+
+/**
+ * The sources a `--format` value stands for (an id or an alias). Throws a usage error naming
+ * the known formats when the value is unknown.
+ */
+export function resolveFormat(name: string): LineSource[] {
+  const ids = FORMAT_ALIASES[name] ?? [name];
+  const sources = ids.map((id) => sourceById(id)).filter((s): s is LineSource => s !== undefined);
+  if (sources.length === 0) {
+    const known = [...SOURCES.map((s) => s.id), ...Object.keys(FORMAT_ALIASES)].join(', ');
+    throw new CertsignalError('E_USAGE', `unknown format "${name}" (known: ${known})`, ExitCode.USAGE);
+  }
+  return sources;
+}
+
+function pickSource(candidates: readonly LineSource[], file: string, lines: string[], forced: boolean): LineSource | null {
+  let best: LineSource | null = null;
+  let bestScore = 0;
+  const sample = { name: detectionName(file), firstLines: lines };
+  for (const s of candidates) {
+    let score = 0;
+    try {
+      score = s.detect(sample);
+    } catch {
+      score = 0;
+    }
+    if (score > bestScore) {
+      best = s;
+      bestScore = score;
+    }
+  }
+  // A forced format is used even when its detector is unsure (the first of an alias by default).
+  return best ?? (forced ? candidates[0] : null);
+}
+
+/**
+ * Detects the format of one file from its first lines. Returns the format id, or null when no
+ * source recognises it (or it cannot be read; `diagnostics` then says why).
+ */
+export async function detectFormat(path: string, options: { diagnostics?: Diagnostics; stdin?: Readable } = {}): Promise<string | null> {
+  const reader = new LineReader(path, { diagnostics: options.diagnostics ?? new Diagnostics(), stream: path === '-' ? options.stdin : undefined });
+  const lines = await reader.sample();
+  reader.close();
+  if (reader.failed || lines.length === 0) return null;
+  return pickSource(SOURCES, path, lines, false)?.id ?? null;
+}
+
+interface Plan {
+  file: string;
+  source: LineSource;
+  /** Kept open only for stdin, whose sampled bytes cannot be read again. */
+  reader: LineReader | null;
+  sibling: boolean;
+  order: number;
+}
+
+function emptyStats(file: string, format: string | null, sibling = false): FileStats {
+  return { file, format, lines: 0, records: 0, observations: 0, skipped: 0, ignored: 0, sibling };
+}
+
+/**
+ * Reads all inputs (`-` = stdin) and yields Observations in batches. Files whose format cannot
+ * be detected get an `unknown-format` diagnostic and are skipped; unreadable files a
+ * `file-unreadable` one. Throws only for an unknown `options.format`.
+ */
+export async function* readObservations(inputs: string[], options: ReadOptions): AsyncGenerator<Observation[]> {
+  const { diagnostics } = options;
+  const forced = options.format ? resolveFormat(options.format) : null;
+  const candidates = forced ?? SOURCES;
+  const done = (s: FileStats) => options.onFile?.(s);
+
+  const plans: Plan[] = [];
+  let order = 0;
+  for (const file of inputs) {
+    const reader = new LineReader(file, {
+      diagnostics,
+      maxLineBytes: options.maxLineBytes,
+      stream: file === '-' ? options.stdin : undefined,
+    });
+    const lines = await reader.sample();
+    const keep = file === '-';
+    if (!keep) reader.close();
+    if (reader.failed) {
+      done(emptyStats(file, null));
+      continue;
+    }
+    if (lines.length === 0) {
+      diagnostics.warn({ reason: 'empty-input', file, message: 'input has no data lines' });
+      done(emptyStats(file, null));
+      continue;
+    }
+    const source = pickSource(candidates, file, lines, forced !== null);
+    if (!source) {
+      diagnostics.report({
+        level: 'error',
+        reason: 'unknown-format',
+        file,
+        message: `cannot tell the format of ${file === '-' ? 'stdin' : file}; use --format (known: ${SOURCES.map((s) => s.id).join(', ')})`,
+      });
+      done(emptyStats(file, null));
+      continue;
+    }
+    plans.push({ file, source, reader: keep ? reader : null, sibling: false, order: order++ });
+  }
+
+  // A Zeek ssl.log alone still gets certificate details from the x509.log beside it.
+  if (!plans.some((p) => p.source.id === 'zeek-x509')) {
+    const given = new Set(plans.filter((p) => p.file !== '-').map((p) => resolve(p.file)));
+    const x509 = sourceById('zeek-x509') as LineSource;
+    for (const p of plans.filter((q) => q.source.id === 'zeek-ssl' && q.file !== '-')) {
+      for (const sib of await findX509Siblings(p.file)) {
+        const abs = resolve(sib);
+        if (given.has(abs)) continue;
+        given.add(abs);
+        plans.push({ file: sib, source: x509, reader: null, sibling: true, order: order++ });
+      }
+    }
+  }
+
+  plans.sort((a, b) => (a.source.phase ?? 1) - (b.source.phase ?? 1) || a.order - b.order);
+
+  let totalBytes: number | null = 0;
+  for (const p of plans) {
+    if (p.file === '-') {
+      totalBytes = null;
+      break;
+    }
+    try {
+      totalBytes += (await stat(p.file)).size;
+    } catch {
+      // Reported when the file is read.
+    }
+  }
+
+  const shared: SharedSourceState = new Map();
+  let bytesBefore = 0;
+  for (const plan of plans) {
+    const reader =
+      plan.reader ??
+      new LineReader(plan.file, {
+        diagnostics,
+        maxLineBytes: options.maxLineBytes,
+        onBytes: options.onProgress ? (n) => options.onProgress?.(bytesBefore + n, totalBytes) : undefined,
+      });
+    const ctx: FileContext = { file: plan.file, diagnostics, shared };
+    const parser = plan.source.open(ctx);
+    const stats = emptyStats(plan.file, plan.source.id, plan.sibling);
+    const skippedBefore = diagnostics.skippedRecords;
+    let nonEmpty = 0;
+    for await (const batch of reader.batches()) {
+      const out: Observation[] = [];
+      for (const l of batch) {
+        if (l.text.length > 0) nonEmpty++;
+        const r = parser.line(l.text, l.number);
+        if (r === null || r === undefined) continue;
+        if (Array.isArray(r)) {
+          for (const o of r) out.push(o);
+        } else out.push(r);
+      }
+      stats.lines = reader.lineCount;
+      if (out.length > 0) {
+        stats.observations += out.length;
+        yield out;
+      }
+    }
+    const tail = parser.end?.();
+    if (tail && tail.length > 0) {
+      stats.observations += tail.length;
+      yield tail;
+    }
+    stats.lines = reader.lineCount;
+    stats.skipped = diagnostics.skippedRecords - skippedBefore;
+    const counts = parser.counts?.();
+    // Lines the reader dropped (too long) never reached the parser but were records all the same.
+    stats.records = (counts ? counts.records : nonEmpty) + reader.skippedLines;
+    stats.ignored = counts?.ignored ?? 0;
+    bytesBefore += reader.bytesRead;
+    options.onProgress?.(bytesBefore, totalBytes);
+    done(stats);
+  }
+}

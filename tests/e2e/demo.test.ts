@@ -1,0 +1,79 @@
+// End to end: the bundled demo, as a new user runs it, through the real CLI.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Value } from 'typebox/value';
+import { RULES } from '../../src/detect/registry.ts';
+import { type Alert, AlertSchema } from '../../src/schema/alert.ts';
+import { parseLines, REPO, runCli } from '../helpers/cli.ts';
+
+const DEMO = `${REPO}examples/demo/`;
+const demoArgs = [
+  '--assets', `${DEMO}assets.csv`,
+  '--identities', `${DEMO}identities.csv`,
+  '--trust-anchors', `${DEMO}trust-anchors.pem`,
+  '--crl', `${DEMO}corp.crl`,
+  '--config', `${DEMO}certsignal.yaml`,
+];
+
+test('certsignal demo prints alerts for every rule', async () => {
+  const r = await runCli(['demo', '--output', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  const alerts = parseLines<Alert>(r.stdout);
+  const rules = new Set(alerts.map((a) => a.rule));
+  for (const rule of RULES) assert.ok(rules.has(rule.meta.id), `no ${rule.meta.id} alert in the demo; got ${[...rules].join(', ')}`);
+});
+
+test('the table output is readable and names every rule', async () => {
+  const r = await runCli(['demo', '--output', 'table']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const rule of RULES) assert.ok(r.stdout.includes(rule.meta.id), `table lacks ${rule.meta.id}`);
+  assert.match(r.stdout, /severity/);
+  assert.match(r.stderr, /events from 1 file/);
+});
+
+test('every JSON alert validates against the published alert schema, with the documented fields', async () => {
+  const r = await runCli(['analyze', ...demoArgs, '--output', 'json', `${DEMO}events.ndjson`]);
+  assert.equal(r.code, 0, r.stderr);
+  const alerts = parseLines<Alert>(r.stdout);
+  assert.ok(alerts.length > 0);
+  for (const a of alerts) {
+    assert.ok(Value.Check(AlertSchema, a), `invalid alert: ${JSON.stringify([...Value.Errors(AlertSchema, a)].slice(0, 3))}`);
+    assert.ok(!Number.isNaN(Date.parse(a.time)));
+    assert.ok(Object.keys(a.evidence).length > 0);
+  }
+});
+
+test('alert ids are the same on every run and in every process', async () => {
+  const [a, b] = await Promise.all([
+    runCli(['analyze', ...demoArgs, '--output', 'json', `${DEMO}events.ndjson`]),
+    runCli(['analyze', ...demoArgs, '--output', 'json', `${DEMO}events.ndjson`]),
+  ]);
+  const ids = (s: string) => parseLines<Alert>(s).map((x) => x.id);
+  assert.deepEqual(ids(a.stdout), ids(b.stdout));
+  assert.equal(new Set(ids(a.stdout)).size, ids(a.stdout).length, 'ids are unique within a run');
+});
+
+test('--state carries baselines and emitted alerts across runs: the second run repeats nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'certsignal-state-'));
+  try {
+    const state = join(dir, 'state.sqlite');
+    const first = await runCli(['analyze', ...demoArgs, '--state', state, '--output', 'json', `${DEMO}events.ndjson`]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(parseLines(first.stdout).length > 0);
+    const second = await runCli(['analyze', ...demoArgs, '--state', state, '--output', 'json', `${DEMO}events.ndjson`]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual(parseLines(second.stdout), [], 'no alert is repeated on the second run');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--fail-on exits 1 when an alert reaches the severity, 0 otherwise', async () => {
+  const r = await runCli(['demo', '--output', 'json', '--fail-on', 'low']);
+  assert.equal(r.code, 1);
+  const none = await runCli(['analyze', '--output', 'json', '--fail-on', 'low', '--format', 'ecs', '-'], { stdin: '' });
+  assert.equal(none.code, 0, none.stderr);
+});
