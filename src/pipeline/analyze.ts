@@ -89,7 +89,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   });
   const normalizer = new Normalizer({ diagnostics, userFromCertificate: config.enrichment.user_from_certificate });
   const store: StateStore = options.statePath ? await openStateStore(options.statePath) : new MemoryStateStore();
-  const engine = createEngine(config, enricher.facts);
+  const engine = createEngine(config, enricher.facts, { diagnostics });
   const detect = options.detect !== false;
   const collect = options.collectAlerts !== false;
   const alerts: Alert[] = [];

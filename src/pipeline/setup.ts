@@ -3,9 +3,15 @@
 import { allowlistMatches, type Config } from '../config/config.ts';
 import { RULES } from '../detect/registry.ts';
 import type { Rule, RuleContext } from '../detect/types.ts';
+import type { Diagnostics } from '../diagnostics.ts';
 import { DetectionEngine } from './engine.ts';
 
-export function createEngine(config: Config, facts: RuleContext['facts'], rules: readonly Rule<any>[] = RULES): DetectionEngine {
+export function createEngine(
+  config: Config,
+  facts: RuleContext['facts'],
+  options: { rules?: readonly Rule<any>[]; diagnostics?: Diagnostics } = {},
+): DetectionEngine {
+  const rules = options.rules ?? RULES;
   const ruleConfig: Record<string, Record<string, unknown>> = {};
   for (const rule of rules) {
     const cfg = { ...(rule.defaults as Record<string, unknown>), ...((config.rules as Record<string, Record<string, unknown> | undefined>)[rule.meta.id] ?? {}) };
@@ -24,7 +30,7 @@ export function createEngine(config: Config, facts: RuleContext['facts'], rules:
     },
     policy: { thresholds: config.scoring.thresholds, actions: config.scoring.actions },
     facts,
-    allowlisted: config.allowlists.length > 0 ? (signal) => allowlistMatches(config, signal) : undefined,
+    allowlisted: config.allowlists.length > 0 ? (signal) => allowlistMatches(config, signal, { diagnostics: options.diagnostics }) : undefined,
   });
 }
 

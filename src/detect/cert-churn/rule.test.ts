@@ -113,9 +113,13 @@ describe('cert-churn', () => {
     assert.equal(d.length, 1);
     assert.deepEqual(d[0].evidence.entity, { kind: 'device', id: 'kiosk-7' });
     assert.equal(d[0].dedup_key, `device:kiosk-7:${new Date(BASE).toISOString()}`);
-    // Both on the same events: one signal per entity.
+    // Both on the same events: one burst seen from two sides is reported once, naming both.
     const both = [at(baseline, -120, { device: 'lap-1' }), ...fresh.slice(0, 4).map((c, i) => at(c, i * 5, { device: 'lap-1' }))];
-    assert.deepEqual(runRule(rule, both).map((s) => s.dedup_key.split(':')[0]).sort(), ['device', 'user']);
+    const merged = runRule(rule, both);
+    assert.equal(merged.length, 1);
+    assert.equal(merged[0].dedup_key.split(':')[0], 'user');
+    assert.deepEqual(merged[0].evidence.also_entities, [{ kind: 'device', id: 'lap-1' }]);
+    assert.match(merged[0].summary, /device lap-1 too/);
   });
 
   test('known certificates do not count as new, however often they alternate', () => {

@@ -193,8 +193,11 @@ class CertChurn implements RuleInstance {
     const id = certIdentity(cert);
     if (id === null) return;
     if (this.exempt.size > 0 && cert.issuer !== null && this.isExempt(cert.issuer)) return;
-    if (event.user !== null) this.observeEntity('user', event.user, this.users, event, cert, id, emit);
-    if (event.device !== null) this.observeEntity('device', event.device, this.devices, event, cert, id, emit);
+    const found: Signal[] = [];
+    const collect = (signal: Signal) => found.push(signal);
+    if (event.user !== null) this.observeEntity('user', event.user, this.users, event, cert, id, collect);
+    if (event.device !== null) this.observeEntity('device', event.device, this.devices, event, cert, id, collect);
+    for (const signal of mergeSameBurst(found)) emit(signal);
   }
 
   private isExempt(issuer: string): boolean {
@@ -366,6 +369,27 @@ class CertChurn implements RuleInstance {
       },
     });
   }
+}
+
+/**
+ * When the user and the device cross the threshold on the same event, it is one burst seen from
+ * two sides: report it once (the user's signal, naming the device too) so the entity's risk is not
+ * counted twice for one finding.
+ */
+function mergeSameBurst(found: Signal[]): Signal[] {
+  if (found.length < 2) return found;
+  const out: Signal[] = [];
+  for (const signal of found) {
+    const twin = out.find((o) => o.variant === signal.variant);
+    if (!twin) {
+      out.push(signal);
+      continue;
+    }
+    const other = signal.evidence.entity as { kind: string; id: string };
+    twin.evidence.also_entities = [...((twin.evidence.also_entities as unknown[]) ?? []), other];
+    twin.summary = `${twin.summary}; ${other.kind} ${other.id} too`;
+  }
+  return out;
 }
 
 /** The cert-churn rule. */
