@@ -86,3 +86,19 @@ describe('Enricher', async () => {
     await assert.rejects(Enricher.create({ crls: [crl] }), (e: unknown) => e instanceof CertsignalError && e.code === 'E_CRL');
   });
 });
+
+it('an account derived from a certificate e-mail resolves to the directory account by e-mail', async () => {
+  const identities = new Map([['alice', { user: 'alice', kind: 'human', role: 'eng', department: 'R&D', country: 'DE', email: 'Alice@Corp.Example' }]]);
+  const enricher = new Enricher({ identities });
+  const fromCert = makeEvent({ user: 'alice@corp.example', user_from: 'certificate' });
+  enricher.enrich(fromCert);
+  assert.equal(fromCert.user, 'alice');
+  assert.equal(fromCert.enrichment.identity?.user, 'alice');
+  const fromEvent = makeEvent({ user: 'alice@corp.example', user_from: 'event' });
+  enricher.enrich(fromEvent);
+  assert.equal(fromEvent.user, 'alice@corp.example', 'an account the gateway logged is kept as logged');
+  assert.equal(fromEvent.enrichment.identity?.user, 'alice');
+  const stranger = makeEvent({ user: 'alice@evil.example', user_from: 'certificate' });
+  enricher.enrich(stranger);
+  assert.equal(stranger.enrichment.identity, null);
+});

@@ -55,6 +55,8 @@ export class Enricher {
   readonly crls: CrlStore | null;
   readonly facts: EnrichmentFacts;
   private readonly certCache?: CertificateCache;
+  /** Identities by e-mail address (lowercase), for accounts named by a certificate's e-mail/UPN SAN. */
+  private readonly identitiesByEmail = new Map<string, Identity>();
 
   constructor(parts: {
     assets?: Map<string, Asset> | null;
@@ -68,6 +70,11 @@ export class Enricher {
     this.trust = parts.trust ?? null;
     this.crls = parts.crls && parts.crls.count > 0 ? parts.crls : null;
     this.certCache = parts.certCache;
+    if (this.identities) {
+      for (const identity of this.identities.values()) {
+        if (identity.email) this.identitiesByEmail.set(identity.email.toLowerCase(), identity);
+      }
+    }
     this.facts = {
       trustAnchorsConfigured: this.trust !== null && this.trust.size > 0,
       crlsConfigured: this.crls !== null,
@@ -103,7 +110,16 @@ export class Enricher {
   enrich(event: NormalizedEvent, client?: ParsedCertificate | null, chain?: readonly ParsedCertificate[]): void {
     const e = event.enrichment;
     if (this.assets && event.device) e.asset = this.assets.get(event.device) ?? null;
-    if (this.identities && event.user) e.identity = this.identities.get(event.user) ?? null;
+    if (this.identities && event.user) {
+      let identity = this.identities.get(event.user) ?? null;
+      if (identity === null && event.user.includes('@')) {
+        identity = this.identitiesByEmail.get(event.user.toLowerCase()) ?? null;
+        // An account derived from the certificate's e-mail/UPN becomes the directory's account
+        // name, so one person is one entity across sources.
+        if (identity !== null && event.user_from === 'certificate') event.user = identity.user;
+      }
+      e.identity = identity;
+    }
     const cert = event.certificate;
     if (!cert) {
       if (this.trust) e.trust = NO_CERT_TRUST;
