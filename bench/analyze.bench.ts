@@ -2,12 +2,13 @@
 // streamed read + line split + JSON.parse — measured in the same run, on the same file, each in its
 // own child process (so peak RSS is per measurement). Prints a table and writes bench/results.json.
 // Usage: node_modules/.bin/node bench/analyze.bench.ts [--events N | --quick] [--entities N] [--no-pem] [--format ID]
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, availableParallelism, totalmem } from 'node:os';
-import { join } from 'node:path';
+
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import Table from 'cli-table3';
-import { benchFlags, generateBenchData, type BenchDataResult } from './generate.ts';
+import { type BenchDataResult, benchFlags, generateBenchData } from './generate.ts';
 import type { Measurement } from './measure.ts';
 
 /** analyze must reach this share of the baseline's events/s (project target). */
@@ -16,7 +17,11 @@ const TARGET_RATIO = 0.5;
 function measure(mode: 'baseline' | 'analyze', dir: string, format: string | undefined): Measurement {
   const script = new URL('./measure.ts', import.meta.url).pathname;
   const args = [script, mode, dir, ...(format ? ['--format', format] : [])];
-  const child = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 16 << 20 });
+  const child = spawnSync(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
   const last = child.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last) as Measurement;
@@ -72,7 +77,16 @@ async function main(): Promise<void> {
   });
   const row = (label: string, m: Measurement, r: string): (string | number)[] =>
     m.available
-      ? [label, fmt(m.events), fmt(m.seconds, 2), fmt(m.eventsPerSecond), r, fmt(m.peakRssMb), fmt(m.batchLatencyUsPerEvent.p50, 2), fmt(m.batchLatencyUsPerEvent.p99, 2)]
+      ? [
+          label,
+          fmt(m.events),
+          fmt(m.seconds, 2),
+          fmt(m.eventsPerSecond),
+          r,
+          fmt(m.peakRssMb),
+          fmt(m.batchLatencyUsPerEvent.p50, 2),
+          fmt(m.batchLatencyUsPerEvent.p99, 2),
+        ]
       : [label, 'not available', '', '', '', '', '', m.reason ?? ''];
   table.push(row('baseline: read + JSON.parse', base, '1.00×'));
   table.push(row('analyze (all rules)', full, ratio === null ? '–' : `${ratio.toFixed(2)}×`));
@@ -80,16 +94,31 @@ async function main(): Promise<void> {
   console.log(
     `data: ${fmt(meta.events)} ECS events, ${fmt(bytes / 1e6)} MB (${flags.pem ? 'with' : 'without'} PEM), ${meta.certificates} certificates, ${flags.entities} accounts — ${eventsFile}`,
   );
-  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node} (${machine.platform})`);
+  console.log(
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, Node ${machine.node} (${machine.platform})`,
+  );
   if (full.available) {
     console.log(`alerts: ${fmt(full.alerts)}, skipped records: ${fmt(full.skipped)}`);
-    if (ratio !== null) console.log(`target: analyze ≥ ${TARGET_RATIO * 100}% of baseline → ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'} (${(ratio * 100).toFixed(0)}%)`);
+    if (ratio !== null)
+      console.log(
+        `target: analyze ≥ ${TARGET_RATIO * 100}% of baseline → ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'} (${(ratio * 100).toFixed(0)}%)`,
+      );
   }
   const results = {
     date: new Date().toISOString(),
     machine,
-    data: { file: eventsFile, events: meta.events, bytes, pem: flags.pem, accounts: flags.entities, certificates: meta.certificates, seed: flags.seed },
-    generation: generated ? { eventsPerSecond: generated.eventsPerSecond, seconds: generated.eventSeconds, pkiSeconds: generated.pkiSeconds } : { eventsPerSecond: meta.eventsPerSecond, seconds: meta.eventSeconds, pkiSeconds: meta.pkiSeconds, cached: true },
+    data: {
+      file: eventsFile,
+      events: meta.events,
+      bytes,
+      pem: flags.pem,
+      accounts: flags.entities,
+      certificates: meta.certificates,
+      seed: flags.seed,
+    },
+    generation: generated
+      ? { eventsPerSecond: generated.eventsPerSecond, seconds: generated.eventSeconds, pkiSeconds: generated.pkiSeconds }
+      : { eventsPerSecond: meta.eventsPerSecond, seconds: meta.eventSeconds, pkiSeconds: meta.pkiSeconds, cached: true },
     baseline: base,
     analyze: full,
     ratio,

@@ -6,14 +6,14 @@
 // Usage: node_modules/.bin/node bench/generate.ts [--events N] [--entities N] [--out DIR] [--pem|--no-pem] [--seed S]
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { locate, pickHumanService, workloadService } from '../src/fleet/activity.ts';
 import { TLS_CLIENTS } from '../src/fleet/catalog.ts';
 import { EcsFormatter, type GatewayEvent } from '../src/fleet/ecs.ts';
-import { assetsCsv, generateEstate, identitiesCsv, type FleetDevice, type FleetUser } from '../src/fleet/estate.ts';
-import { AUTOMATION_DN, createFleetPki, issuePlans, planDeviceCertificates } from '../src/fleet/plan.ts';
+import { assetsCsv, type FleetDevice, type FleetUser, generateEstate, identitiesCsv } from '../src/fleet/estate.ts';
 import { dnToRfc4514 } from '../src/fleet/pki.ts';
+import { AUTOMATION_DN, createFleetPki, issuePlans, planDeviceCertificates } from '../src/fleet/plan.ts';
 import { createRng } from '../src/fleet/prng.ts';
 
 export interface BenchDataOptions {
@@ -69,7 +69,10 @@ export async function generateBenchData(o: BenchDataOptions): Promise<BenchDataR
   mkdirSync(o.out, { recursive: true });
   writeFileSync(join(o.out, 'assets.csv'), assetsCsv(estate.devices));
   writeFileSync(join(o.out, 'identities.csv'), identitiesCsv(estate.users));
-  writeFileSync(join(o.out, 'trust-anchors.pem'), [pki.root, pki.issuing, pki.automation].map((c) => c.certificate.pem.trim()).join('\n') + '\n');
+  writeFileSync(
+    join(o.out, 'trust-anchors.pem'),
+    `${[pki.root, pki.issuing, pki.automation].map((c) => c.certificate.pem.trim()).join('\n')}\n`,
+  );
   // Revoke a few device certificates at the start, so the revocation path is exercised on real hits.
   const revoked = devicePlans.plans.filter((p) => p.authority === 'issuing').slice(0, 5);
   const crl = await pki.issuing.crl(
@@ -92,7 +95,8 @@ export async function generateBenchData(o: BenchDataOptions): Promise<BenchDataR
       const local = new Date(at + u.home.utcOffsetHours * HOUR);
       const hour = local.getUTCHours();
       const workday = local.getUTCDay() >= 1 && local.getUTCDay() <= 5;
-      if (d.kind === 'server') list.push(d, d); // workloads call more often than people sign in
+      if (d.kind === 'server')
+        list.push(d, d); // workloads call more often than people sign in
       else if (d.kind === 'phone' && hour >= 7 && hour < 22) list.push(d);
       else if (d.kind === 'laptop' && hour >= 8 && hour < 19 && workday) list.push(d, d, d);
     }

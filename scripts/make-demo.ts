@@ -22,4 +22,6 @@ for (const [name, contents] of Object.entries(rendered.files)) {
   total += Buffer.byteLength(contents);
   console.log(`${name.padEnd(18)} ${Buffer.byteLength(contents).toLocaleString('en').padStart(10)} bytes`);
 }
-console.log(`${plan.events.length} events, ${plan.estate.users.length} accounts, ${plan.estate.devices.length} devices, ${plan.scenarios.length} scenarios, ${total.toLocaleString('en')} bytes in ${values.out}`);
+console.log(
+  `${plan.events.length} events, ${plan.estate.users.length} accounts, ${plan.estate.devices.length} devices, ${plan.scenarios.length} scenarios, ${total.toLocaleString('en')} bytes in ${values.out}`,
+);

@@ -1,7 +1,7 @@
 // Benign behaviour of an estate over a time window: people sign in from office or home during their
 // working hours (phones also in the evening), workloads call their APIs around the clock. Pure
 // functions of the seed; certificates are referenced by plan id.
-import { SERVICE_ACCOUNTS, SERVICES, TLS_CLIENTS, WORKLOAD_SERVICES, type City, type ServiceDef } from './catalog.ts';
+import { type City, SERVICE_ACCOUNTS, SERVICES, type ServiceDef, TLS_CLIENTS, WORKLOAD_SERVICES } from './catalog.ts';
 import type { GatewayEvent } from './ecs.ts';
 import type { Estate, FleetDevice, FleetUser } from './estate.ts';
 import { createRng, type Rng } from './prng.ts';
@@ -154,5 +154,7 @@ export function baselineEvents(
 
 /** Sorts by time, then by device and user, so equal timestamps order deterministically. */
 export function sortEvents(events: GatewayEvent[]): GatewayEvent[] {
-  return events.sort((a, b) => a.ts - b.ts || (a.device ?? '').localeCompare(b.device ?? '') || (a.user ?? '').localeCompare(b.user ?? ''));
+  return events.sort(
+    (a, b) => a.ts - b.ts || (a.device ?? '').localeCompare(b.device ?? '') || (a.user ?? '').localeCompare(b.user ?? ''),
+  );
 }

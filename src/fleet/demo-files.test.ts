@@ -5,7 +5,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { createHash, webcrypto, X509Certificate } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import * as x509 from '@peculiar/x509';
 
@@ -27,7 +27,15 @@ const events = read('events.ndjson')
 
 test('all demo files exist and the directory stays under 2 MB', () => {
   const names = readdirSync(dir).sort();
-  for (const n of ['SCENARIOS.md', 'assets.csv', 'certsignal.yaml', 'corp.crl', 'events.ndjson', 'identities.csv', 'trust-anchors.pem']) {
+  for (const n of [
+    'SCENARIOS.md',
+    'assets.csv',
+    'certsignal.yaml',
+    'corp.crl',
+    'events.ndjson',
+    'identities.csv',
+    'trust-anchors.pem',
+  ]) {
     assert.ok(names.includes(n), n);
   }
   const total = names.reduce((sum, n) => sum + statSync(new URL(n, dir)).size, 0);
@@ -48,7 +56,11 @@ test('every event device is in assets.csv (except the device-less self-signed sc
     assert.ok(identities.has(e.user.name), e.user.name);
     if (e.device?.id === undefined) {
       withoutDevice++;
-      assert.equal(e.tls.client.x509.subject.distinguished_name, e.tls.client.x509.issuer.distinguished_name, 'only the self-signed scenario lacks a device');
+      assert.equal(
+        e.tls.client.x509.subject.distinguished_name,
+        e.tls.client.x509.issuer.distinguished_name,
+        'only the self-signed scenario lacks a device',
+      );
     } else assert.ok(assets.has(e.device.id), e.device.id);
   }
   assert.ok(withoutDevice >= 1 && withoutDevice <= 5);
@@ -74,8 +86,14 @@ test('trust-anchors.pem holds the root, issuing and automation CAs, and both sub
   assert.ok(root.verify(root.publicKey) && root.checkIssued(root));
   assert.ok(issuing.checkIssued(root) && issuing.verify(root.publicKey));
   assert.ok(automation.checkIssued(root) && automation.verify(root.publicKey));
-  assert.match(read('certsignal.yaml'), /automation_issuers:\s*\n\s*- "CN=Example Corp Workload Automation CA,OU=Platform,O=Example Corp,C=US"/);
-  assert.equal(automation.subject.split('\n').reverse().join(','), 'CN=Example Corp Workload Automation CA,OU=Platform,O=Example Corp,C=US');
+  assert.match(
+    read('certsignal.yaml'),
+    /automation_issuers:\s*\n\s*- "CN=Example Corp Workload Automation CA,OU=Platform,O=Example Corp,C=US"/,
+  );
+  assert.equal(
+    automation.subject.split('\n').reverse().join(','),
+    'CN=Example Corp Workload Automation CA,OU=Platform,O=Example Corp,C=US',
+  );
 });
 
 test('corp.crl verifies against the issuing CA, is current far ahead, and lists a certificate used after its revocation', async () => {
@@ -84,7 +102,9 @@ test('corp.crl verifies against the issuing CA, is current far ahead, and lists 
   assert.equal(await crl.verify({ publicKey: issuingPeculiar }), true);
   assert.equal(await crl.verify({ publicKey: new x509.X509Certificate(root.raw) }), false);
   assert.ok(crl.nextUpdate && crl.nextUpdate.getTime() > Date.parse('2035-01-01T00:00:00Z'));
-  const revoked = new Map(crl.entries.map((entry) => [entry.serialNumber.replace(/^0+/, '').toUpperCase(), entry.revocationDate.getTime()]));
+  const revoked = new Map(
+    crl.entries.map((entry) => [entry.serialNumber.replace(/^0+/, '').toUpperCase(), entry.revocationDate.getTime()]),
+  );
   const issuerDn = issuing.subject.split('\n').reverse().join(',');
   const usedAfter = events.filter((e) => {
     const at = revoked.get(e.tls.client.x509.serial_number);
@@ -106,8 +126,31 @@ test('exactly one certificate is expired (or not yet valid) at the time it is us
 
 test('SCENARIOS.md names every rule and the regeneration command', () => {
   const md = read('SCENARIOS.md');
-  for (const r of ['cert-churn', 'key-reuse', 'subject-mismatch', 'untrusted-issuer', 'expired-cert', 'revoked-cert', 'tls-fingerprint-change']) {
+  for (const r of [
+    'cert-churn',
+    'key-reuse',
+    'subject-mismatch',
+    'untrusted-issuer',
+    'expired-cert',
+    'revoked-cert',
+    'tls-fingerprint-change',
+  ]) {
     assert.ok(md.includes(`\`${r}\``), r);
   }
   assert.ok(md.includes('node_modules/.bin/node scripts/make-demo.ts'));
+});
+
+test('the committed events are what planDemo() generates today (regenerate with scripts/make-demo.ts if not)', async () => {
+  const { planDemo } = await import('./demo.ts');
+  const plan = planDemo();
+  const serials = new Map(plan.plans.map((p) => [p.id, p.serial.replace(/^0+/, '').toUpperCase()]));
+  assert.equal(events.length, plan.events.length);
+  plan.events.forEach((p, i) => {
+    const e = events[i];
+    assert.deepEqual(
+      [e['@timestamp'], e.user.name, e.device?.id ?? null, e.source.ip, e.tls.client.ja4, e.tls.client.x509.serial_number],
+      [new Date(p.ts).toISOString(), p.user, p.device, p.sourceIp, p.tls.ja4, serials.get(p.certId ?? '')],
+      `event ${i + 1}`,
+    );
+  });
 });

@@ -2,12 +2,22 @@
 // with one injected scenario per detection rule. `planDemo` decides everything from the seed
 // without any key material (so it is testable for determinism); `renderDemo` issues the real
 // certificates and CRL and renders the files.
-import { CITIES, ORG, TLS_CLIENTS, type City, type TlsClientClass, type ServiceDef, SERVICES, WORKLOAD_SERVICES } from './catalog.ts';
+
 import { baselineEvents, locate, pickHumanService, sortEvents } from './activity.ts';
+import { CITIES, type City, SERVICES, type ServiceDef, TLS_CLIENTS, type TlsClientClass, WORKLOAD_SERVICES } from './catalog.ts';
 import { EcsFormatter, type GatewayEvent } from './ecs.ts';
-import { assetsCsv, generateEstate, identitiesCsv, type Estate, type FleetDevice, type FleetUser } from './estate.ts';
-import { AUTOMATION_DN, type CertPlan, createFleetPki, deviceCertId, issuePlans, planDeviceCertificates, randomSerial, userSubject } from './plan.ts';
+import { assetsCsv, type Estate, type FleetDevice, type FleetUser, generateEstate, identitiesCsv } from './estate.ts';
 import { dnToRfc4514, type FleetCertificate } from './pki.ts';
+import {
+  AUTOMATION_DN,
+  type CertPlan,
+  createFleetPki,
+  deviceCertId,
+  issuePlans,
+  planDeviceCertificates,
+  randomSerial,
+  userSubject,
+} from './plan.ts';
 import { createRng, type Rng } from './prng.ts';
 
 export const DEMO_DEFAULT_SEED = 'certsignal-demo-2026';
@@ -83,7 +93,10 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     return d;
   };
   // Actors: distinct people drawn from a seeded shuffle, each with the device traits a scenario needs.
-  const pool = shuffle(estate.users.filter((u) => u.kind === 'human'), rng);
+  const pool = shuffle(
+    estate.users.filter((u) => u.kind === 'human'),
+    rng,
+  );
   const used = new Set<string>();
   const take = (ok: (u: FleetUser) => boolean = () => true): FleetUser => {
     const u = pool.find((x) => !used.has(x.name) && ok(x));
@@ -124,7 +137,19 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     tls: TlsClientClass,
     certId: string,
   ): void => {
-    events.push({ ts, outcome: 'success', user, device: device?.id ?? null, sourceIp: where.ip, geo: where.geo, service: service.name, domain: service.domain, tls, certId, scenario });
+    events.push({
+      ts,
+      outcome: 'success',
+      user,
+      device: device?.id ?? null,
+      sourceIp: where.ip,
+      geo: where.geo,
+      service: service.name,
+      domain: service.domain,
+      tls,
+      certId,
+      scenario,
+    });
   };
   const elsewhere = (u: FleetUser, offset: number): City => {
     const others = CITIES.filter((c) => c.country !== u.home.country);
@@ -186,7 +211,16 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
       keyGroup: 'reused-key',
     });
     for (const t of ['10:05', '10:20', '10:41']) {
-      ev('b', at(`2026-02-04T${t}:00Z`), keyBorrower.name, device, locate(keyBorrower, device, false, rng), pickHumanService(rng), TLS_CLIENTS[device.tls], p.id);
+      ev(
+        'b',
+        at(`2026-02-04T${t}:00Z`),
+        keyBorrower.name,
+        device,
+        locate(keyBorrower, device, false, rng),
+        pickHumanService(rng),
+        TLS_CLIENTS[device.tls],
+        p.id,
+      );
     }
     scenarios.push({
       id: 'b',
@@ -208,7 +242,16 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     const device = laptopOf(svcLaptopUser);
     const reporting = WORKLOAD_SERVICES.find((s) => s.name === 'reporting-api') ?? WORKLOAD_SERVICES[0];
     for (const t of ['15:20', '15:26']) {
-      ev('c1', at(`2026-02-04T${t}:00Z`), svc.name, device, locate(svcLaptopUser, device, false, rng), reporting, TLS_CLIENTS[device.tls], deviceCertId(server));
+      ev(
+        'c1',
+        at(`2026-02-04T${t}:00Z`),
+        svc.name,
+        device,
+        locate(svcLaptopUser, device, false, rng),
+        reporting,
+        TLS_CLIENTS[device.tls],
+        deviceCertId(server),
+      );
     }
     scenarios.push({
       id: 'c1',
@@ -227,7 +270,16 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     const device = laptopOf(laptopOwner);
     const lent = deviceCertId(laptopOf(certLender));
     for (const t of ['09:30', '09:47']) {
-      ev('c2', at(`2026-02-05T${t}:00Z`), certLender.name, device, locate(laptopOwner, device, false, rng), pickHumanService(rng), TLS_CLIENTS[device.tls], lent);
+      ev(
+        'c2',
+        at(`2026-02-05T${t}:00Z`),
+        certLender.name,
+        device,
+        locate(laptopOwner, device, false, rng),
+        pickHumanService(rng),
+        TLS_CLIENTS[device.tls],
+        lent,
+      );
     }
     scenarios.push({
       id: 'c2',
@@ -273,13 +325,25 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     const p = plan({
       id: 'cert:foreign-ca',
       authority: 'foreign',
-      subject: [['O', 'Globex Partners'], ['CN', foreignUser.name]],
+      subject: [
+        ['O', 'Globex Partners'],
+        ['CN', foreignUser.name],
+      ],
       notBefore: '2025-11-01T00:00:00.000Z',
       notAfter: '2026-11-01T00:00:00.000Z',
       email: [`${foreignUser.name}@globex.example`],
     });
     for (const t of ['11:05', '11:40']) {
-      ev('d2', at(`2026-02-06T${t}:00Z`), foreignUser.name, device, locate(foreignUser, device, false, rng), pickHumanService(rng), TLS_CLIENTS[device.tls], p.id);
+      ev(
+        'd2',
+        at(`2026-02-06T${t}:00Z`),
+        foreignUser.name,
+        device,
+        locate(foreignUser, device, false, rng),
+        pickHumanService(rng),
+        TLS_CLIENTS[device.tls],
+        p.id,
+      );
     }
     scenarios.push({
       id: 'd2',
@@ -316,7 +380,16 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
       dns: [oldPhone.hostname],
     });
     for (const iso of ['2026-02-05T19:45:00Z', '2026-02-05T20:10:00Z', '2026-02-07T11:30:00Z']) {
-      ev('e', at(iso), expiredUser.name, oldPhone, locate(expiredUser, oldPhone, false, rng), pickHumanService(rng), TLS_CLIENTS.safari, p.id);
+      ev(
+        'e',
+        at(iso),
+        expiredUser.name,
+        oldPhone,
+        locate(expiredUser, oldPhone, false, rng),
+        pickHumanService(rng),
+        TLS_CLIENTS.safari,
+        p.id,
+      );
     }
     scenarios.push({
       id: 'e',
@@ -377,7 +450,16 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
   {
     const device = laptopOf(ja4User);
     for (const t of ['14:10', '14:25', '14:40']) {
-      ev('g1', at(`2026-02-05T${t}:00Z`), ja4User.name, device, locate(ja4User, device, false, rng), pickHumanService(rng), TLS_CLIENTS.python, deviceCertId(device));
+      ev(
+        'g1',
+        at(`2026-02-05T${t}:00Z`),
+        ja4User.name,
+        device,
+        locate(ja4User, device, false, rng),
+        pickHumanService(rng),
+        TLS_CLIENTS.python,
+        deviceCertId(device),
+      );
     }
     scenarios.push({
       id: 'g1',
@@ -395,7 +477,16 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
   {
     const device = laptopOf(downgradeUser);
     for (const t of ['16:05', '16:30']) {
-      ev('g2', at(`2026-02-05T${t}:00Z`), downgradeUser.name, device, locate(downgradeUser, device, false, rng), pickHumanService(rng), TLS_CLIENTS.legacy10, deviceCertId(device));
+      ev(
+        'g2',
+        at(`2026-02-05T${t}:00Z`),
+        downgradeUser.name,
+        device,
+        locate(downgradeUser, device, false, rng),
+        pickHumanService(rng),
+        TLS_CLIENTS.legacy10,
+        deviceCertId(device),
+      );
     }
     scenarios.push({
       id: 'g2',
@@ -410,9 +501,11 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
   }
 
   // Benign: the estate's normal week, minus the stolen laptop after its theft, plus its replacement.
-  const baseline = baselineEvents(estate, devicePlans.certIdFor, { window, eventsPerDayOverride: overrides, ...DEMO_RATES }).filter(
-    (e) => !(e.device === revokedDevice.id && e.ts >= Date.parse(revokedAt) - 2 * HOUR),
-  );
+  const baseline = baselineEvents(estate, devicePlans.certIdFor, {
+    window,
+    eventsPerDayOverride: overrides,
+    ...DEMO_RATES,
+  }).filter((e) => !(e.device === revokedDevice.id && e.ts >= Date.parse(revokedAt) - 2 * HOUR));
   const replacementEstate: Estate = { seed: `${seed}/replacement`, users: [revokedUser], devices: [replacement] };
   const replacementEvents = baselineEvents(replacementEstate, (d) => deviceCertId(d), { window, ...DEMO_RATES }).filter(
     (e) => e.ts >= Date.parse(replacement.enrolledAt),
@@ -420,10 +513,12 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
   estate.devices.push(oldPhone, replacement);
 
   const historicRng = createRng(`${seed}/crl-history`);
-  const historicRevocations = ['2025-03-11T08:00:00.000Z', '2025-07-02T14:30:00.000Z', '2025-11-19T10:15:00.000Z'].map((revokedAtIso) => ({
-    serial: randomSerial(historicRng),
-    revokedAt: revokedAtIso,
-  }));
+  const historicRevocations = ['2025-03-11T08:00:00.000Z', '2025-07-02T14:30:00.000Z', '2025-11-19T10:15:00.000Z'].map(
+    (revokedAtIso) => ({
+      serial: randomSerial(historicRng),
+      revokedAt: revokedAtIso,
+    }),
+  );
 
   return {
     seed,
@@ -464,7 +559,7 @@ export async function renderDemo(plan: DemoPlan, options: { includePem?: boolean
     new Date(plan.crlThisUpdate),
     new Date(plan.crlNextUpdate),
   );
-  const trustAnchors = [pki.root, pki.issuing, pki.automation].map((ca) => ca.certificate.pem.trim()).join('\n') + '\n';
+  const trustAnchors = `${[pki.root, pki.issuing, pki.automation].map((ca) => ca.certificate.pem.trim()).join('\n')}\n`;
   const config = [
     '# certsignal configuration for the bundled demo (examples/demo/).',
     '# Workload certificates from the automation CA rotate daily by design: list that CA here so',
@@ -480,7 +575,7 @@ export async function renderDemo(plan: DemoPlan, options: { includePem?: boolean
       'assets.csv': assetsCsv(plan.estate.devices),
       'identities.csv': identitiesCsv(plan.estate.users),
       'trust-anchors.pem': trustAnchors,
-      'corp.crl': crl.pem.trim() + '\n',
+      'corp.crl': `${crl.pem.trim()}\n`,
       'certsignal.yaml': config,
       'SCENARIOS.md': scenariosMarkdown(plan, certificates),
     },
@@ -530,11 +625,16 @@ export function scenariosMarkdown(plan: DemoPlan, certificates: ReadonlyMap<stri
     const last = evs[evs.length - 1]?.ts;
     lines.push(`### ${s.id}. ${s.title} → \`${s.rule}\`${s.variant ? ` (variant \`${s.variant}\`)` : ''}`);
     lines.push('');
-    lines.push(`- When: ${first !== undefined ? isoMinute(first) : '?'} – ${last !== undefined ? isoMinute(last) : '?'} UTC, ${evs.length} events`);
+    lines.push(
+      `- When: ${first !== undefined ? isoMinute(first) : '?'} – ${last !== undefined ? isoMinute(last) : '?'} UTC, ${evs.length} events`,
+    );
     lines.push(`- User: \`${s.user ?? '(none)'}\`; device: \`${s.device ?? '(none: no device.id)'}\``);
     for (const id of s.certificates) {
       const c = certificates.get(id);
-      if (c) lines.push(`- Certificate \`${c.subject}\` issued by \`${c.issuer}\`, serial \`${c.serial}\`, valid ${c.notBefore.slice(0, 16)} – ${c.notAfter.slice(0, 16)}, sha256 \`${c.sha256}\``);
+      if (c)
+        lines.push(
+          `- Certificate \`${c.subject}\` issued by \`${c.issuer}\`, serial \`${c.serial}\`, valid ${c.notBefore.slice(0, 16)} – ${c.notAfter.slice(0, 16)}, sha256 \`${c.sha256}\``,
+        );
     }
     const revoked = plan.revocations.find((r) => s.certificates.includes(r.certId));
     if (revoked) lines.push(`- Revoked at ${revoked.revokedAt} (listed in \`corp.crl\`)`);
@@ -543,7 +643,9 @@ export function scenariosMarkdown(plan: DemoPlan, certificates: ReadonlyMap<stri
   }
   lines.push('## Benign behaviour that must NOT alert');
   lines.push('');
-  lines.push('- Workloads (`svc-payments`, `svc-inventory`, `svc-backup`, `svc-monitoring`, `svc-ci`) get a new certificate from the');
+  lines.push(
+    '- Workloads (`svc-payments`, `svc-inventory`, `svc-backup`, `svc-monitoring`, `svc-ci`) get a new certificate from the',
+  );
   lines.push('  Workload Automation CA every day at 00:05 UTC (valid 26 h, SPIFFE URI SAN) and call their APIs around the clock');
   lines.push('  from internal addresses; `certsignal.yaml` lists that CA under `automation_issuers`.');
   lines.push('- `svc-reporting` uses one long-lived certificate from the Device Issuing CA, only from its own server.');
@@ -551,7 +653,7 @@ export function scenariosMarkdown(plan: DemoPlan, certificates: ReadonlyMap<stri
   lines.push('  enrolment and valid two years, from their office or home address during local working hours, and from a');
   lines.push('  mobile carrier address on phones. Each device keeps one TLS client (JA4) all week.');
   lines.push('- About 1% of requests are rejected by the gateway (`event.outcome: failure`, authorisation), spread at random.');
-  lines.push('- The Device Issuing CA\'s CRL also lists three older, unrelated revocations from 2025.');
+  lines.push("- The Device Issuing CA's CRL also lists three older, unrelated revocations from 2025.");
   lines.push('');
   lines.push('Devices missing from `assets.csv`: none, except that scenario d1 has no `device.id` at all.');
   lines.push('');

@@ -2,6 +2,7 @@
 // where they live and work. A pure function of the seed; written out as assets.csv/identities.csv.
 import {
   CITIES,
+  type City,
   DEPARTMENTS,
   EMAIL_DOMAIN,
   FIRST_NAMES,
@@ -9,11 +10,10 @@ import {
   LAPTOP_OS,
   LAST_NAMES,
   OFFICES,
+  type Office,
   PHONE_OS,
   SERVER_OS,
   SERVICE_ACCOUNTS,
-  type City,
-  type Office,
   type TlsClientId,
 } from './catalog.ts';
 import { createRng, type Rng } from './prng.ts';
@@ -127,9 +127,15 @@ export function generateEstate(options: EstateOptions): Estate {
       }
     }
   };
-  const enrolled = (): string => isoDay(enrolledFrom + Math.floor(rng.next() * (enrolledUntil - enrolledFrom) / 1000) * 1000);
+  const enrolled = (): string => isoDay(enrolledFrom + Math.floor((rng.next() * (enrolledUntil - enrolledFrom)) / 1000) * 1000);
   let hostCounter = 0;
-  const addDevice = (owner: string, kind: DeviceKind, os: string, certMode: FleetDevice['certMode'], internalIp: string | null): FleetDevice => {
+  const addDevice = (
+    owner: string,
+    kind: DeviceKind,
+    os: string,
+    certMode: FleetDevice['certMode'],
+    internalIp: string | null,
+  ): FleetDevice => {
     hostCounter += 1;
     const prefix = kind === 'laptop' ? 'lt' : kind === 'phone' ? 'ph' : 'srv';
     const device: FleetDevice = {

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
-import { TLS_CLIENTS } from './catalog.ts';
 import { baselineEvents } from './activity.ts';
-import { planDemo, renderDemo, DEMO_START } from './demo.ts';
+import { TLS_CLIENTS } from './catalog.ts';
+import { DEMO_START, planDemo, renderDemo } from './demo.ts';
 import { EcsFormatter } from './ecs.ts';
 import { generateEstate } from './estate.ts';
 import { createFleetPki, issuePlans, planDeviceCertificates } from './plan.ts';
@@ -36,9 +36,18 @@ test('the same seed generates the same estate, certificate plans and events', ()
 test('a different seed generates different users, devices and event times', () => {
   const a = smallStream('seed-1');
   const b = smallStream('seed-2');
-  assert.notDeepEqual(a.estate.users.map((u) => u.name), b.estate.users.map((u) => u.name));
-  assert.notDeepEqual(a.estate.devices.map((d) => d.id), b.estate.devices.map((d) => d.id));
-  assert.notDeepEqual(a.events.map((e) => e.ts), b.events.map((e) => e.ts));
+  assert.notDeepEqual(
+    a.estate.users.map((u) => u.name),
+    b.estate.users.map((u) => u.name),
+  );
+  assert.notDeepEqual(
+    a.estate.devices.map((d) => d.id),
+    b.estate.devices.map((d) => d.id),
+  );
+  assert.notDeepEqual(
+    a.events.map((e) => e.ts),
+    b.events.map((e) => e.ts),
+  );
 });
 
 test('baseline events are time-ordered, inside the window, and each device keeps one TLS client', () => {
@@ -128,12 +137,23 @@ test('the demo plan is deterministic under its seed and changes with the seed', 
   const again = planDemo();
   const strip = (p: typeof demo) => ({ ...p, events: p.events.map((e) => ({ ...e, tls: e.tls.id })) });
   assert.deepEqual(strip(again), strip(demo));
-  assert.notDeepEqual(planDemo('another-seed').events.map((e) => e.user), demo.events.map((e) => e.user));
+  assert.notDeepEqual(
+    planDemo('another-seed').events.map((e) => e.user),
+    demo.events.map((e) => e.user),
+  );
 });
 
 test('the demo covers every rule with at least one scenario', () => {
   const rules = new Set(demo.scenarios.map((s) => s.rule));
-  for (const r of ['cert-churn', 'key-reuse', 'subject-mismatch', 'untrusted-issuer', 'expired-cert', 'revoked-cert', 'tls-fingerprint-change']) {
+  for (const r of [
+    'cert-churn',
+    'key-reuse',
+    'subject-mismatch',
+    'untrusted-issuer',
+    'expired-cert',
+    'revoked-cert',
+    'tls-fingerprint-change',
+  ]) {
     assert.ok(rules.has(r), r);
   }
   for (const s of demo.scenarios) assert.ok(scenarioEvents(s.id).length >= 2, s.id);
@@ -157,7 +177,9 @@ test('cert-churn scenario: at least 4 never-seen certificates on one device with
   const evs = scenarioEvents('a');
   const firstUse = new Map<string, number>();
   for (const e of demo.events) if (e.certId && !firstUse.has(e.certId)) firstUse.set(e.certId, e.ts);
-  const newCerts = [...new Set(evs.map((e) => e.certId))].filter((id) => firstUse.get(id ?? '') === evs.find((e) => e.certId === id)?.ts);
+  const newCerts = [...new Set(evs.map((e) => e.certId))].filter(
+    (id) => firstUse.get(id ?? '') === evs.find((e) => e.certId === id)?.ts,
+  );
   assert.ok(newCerts.length >= 4);
   const times = newCerts.map((id) => firstUse.get(id ?? '') ?? 0).sort((a, b) => a - b);
   assert.ok(times[times.length - 1] - times[0] < 60 * 60_000);
@@ -174,7 +196,10 @@ test('key-reuse scenario: two accounts, one key group, both used within 24 hours
   const borrowed = scenarioEvents('b');
   const ownerUses = demo.events.filter((e) => e.certId === group[0].id && e.scenario === undefined);
   const first = borrowed[0].ts;
-  assert.ok(ownerUses.some((e) => Math.abs(e.ts - first) < DAY), 'owner used the key within 24 h');
+  assert.ok(
+    ownerUses.some((e) => Math.abs(e.ts - first) < DAY),
+    'owner used the key within 24 h',
+  );
 });
 
 test('fingerprint scenarios: ≥ 30 events over ≥ 2 days of one TLS 1.3 JA4 before the change', () => {
@@ -223,7 +248,15 @@ test('every event device is in the estate except the self-signed scenario, which
 test('renderDemo writes every demo file and stays under 2 MB', async () => {
   const rendered = await renderDemo(demo);
   const names = Object.keys(rendered.files).sort();
-  assert.deepEqual(names, ['SCENARIOS.md', 'assets.csv', 'certsignal.yaml', 'corp.crl', 'events.ndjson', 'identities.csv', 'trust-anchors.pem']);
+  assert.deepEqual(names, [
+    'SCENARIOS.md',
+    'assets.csv',
+    'certsignal.yaml',
+    'corp.crl',
+    'events.ndjson',
+    'identities.csv',
+    'trust-anchors.pem',
+  ]);
   const total = Object.values(rendered.files).reduce((n, s) => n + Buffer.byteLength(s), 0);
   assert.ok(total < 2_000_000, String(total));
   assert.equal(rendered.files['events.ndjson'].trim().split('\n').length, demo.events.length);

@@ -1,25 +1,64 @@
 // Public surface of the fleet generator: a seeded, realistic estate and its mTLS gateway events
 // (ECS NDJSON) with a real PKI. Shared by `certsignal demo`, the benchmark and (later) `simulate`.
-export { createRng, hashSeed, type Rng } from './prng.ts';
-export { TLS_CLIENTS, CITIES, OFFICES, SERVICES, WORKLOAD_SERVICES, type TlsClientClass, type TlsClientId, type City } from './catalog.ts';
-export { generateEstate, assetsCsv, identitiesCsv, type Estate, type EstateOptions, type FleetDevice, type FleetUser, type DeviceKind } from './estate.ts';
+
+export { type ActivityOptions, type ActivityWindow, baselineEvents, locate, sortEvents } from './activity.ts';
 export {
+  CITIES,
+  type City,
+  OFFICES,
+  SERVICES,
+  TLS_CLIENTS,
+  type TlsClientClass,
+  type TlsClientId,
+  WORKLOAD_SERVICES,
+} from './catalog.ts';
+export {
+  DEMO_DAYS,
+  DEMO_DEFAULT_SEED,
+  DEMO_START,
+  type DemoPlan,
+  planDemo,
+  type RenderedDemo,
+  renderDemo,
+  type ScenarioDescription,
+  scenariosMarkdown,
+} from './demo.ts';
+export { type EcsFormatOptions, EcsFormatter, type GatewayEvent } from './ecs.ts';
+export {
+  assetsCsv,
+  type DeviceKind,
+  type Estate,
+  type EstateOptions,
+  type FleetDevice,
+  type FleetUser,
+  generateEstate,
+  identitiesCsv,
+} from './estate.ts';
+export {
+  type CertificateSpec,
+  createRootCA,
+  createSelfSignedLeaf,
+  type Dn,
+  dnToRfc4514,
+  FleetCA,
+  type FleetCertificate,
+  generateKeyPair,
+  type KeyPair,
+} from './pki.ts';
+export {
+  AUTOMATION_DN,
+  type AuthorityId,
+  type CertPlan,
   createFleetPki,
+  type DevicePlans,
+  deviceCertId,
+  type FleetPki,
+  ISSUING_DN,
   issuePlans,
   planDeviceCertificates,
-  deviceCertId,
-  rotatingCertId,
-  randomSerial,
-  userSubject,
   ROOT_DN,
-  ISSUING_DN,
-  AUTOMATION_DN,
-  type CertPlan,
-  type FleetPki,
-  type AuthorityId,
-  type DevicePlans,
+  randomSerial,
+  rotatingCertId,
+  userSubject,
 } from './plan.ts';
-export { FleetCA, createRootCA, createSelfSignedLeaf, dnToRfc4514, generateKeyPair, type Dn, type FleetCertificate, type CertificateSpec, type KeyPair } from './pki.ts';
-export { baselineEvents, sortEvents, locate, type ActivityOptions, type ActivityWindow } from './activity.ts';
-export { EcsFormatter, type GatewayEvent, type EcsFormatOptions } from './ecs.ts';
-export { planDemo, renderDemo, scenariosMarkdown, DEMO_DEFAULT_SEED, DEMO_START, DEMO_DAYS, type DemoPlan, type RenderedDemo, type ScenarioDescription } from './demo.ts';
+export { createRng, hashSeed, type Rng } from './prng.ts';

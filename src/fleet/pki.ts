@@ -29,7 +29,10 @@ function escapeRfc4514(value: string): string {
 
 /** RFC 4514 string (most specific RDN first, comma-separated), e.g. `CN=alice,OU=IT,O=Example Corp`. */
 export function dnToRfc4514(dn: Dn): string {
-  return [...dn].reverse().map(([k, v]) => `${k}=${escapeRfc4514(v)}`).join(',');
+  return [...dn]
+    .reverse()
+    .map(([k, v]) => `${k}=${escapeRfc4514(v)}`)
+    .join(',');
 }
 
 /** @peculiar/x509 parses a DN string in DER order, so hand it the pairs in that order. */

@@ -33,15 +33,36 @@ export interface FleetPki {
   foreign: FleetCA;
 }
 
-export const ROOT_DN: Dn = [['C', 'US'], ['O', ORG], ['CN', 'Example Corp Root CA G2']];
-export const ISSUING_DN: Dn = [['C', 'US'], ['O', ORG], ['CN', 'Example Corp Device Issuing CA 1']];
-export const AUTOMATION_DN: Dn = [['C', 'US'], ['O', ORG], ['OU', 'Platform'], ['CN', 'Example Corp Workload Automation CA']];
-export const FOREIGN_ROOT_DN: Dn = [['C', 'US'], ['O', 'Globex Partners'], ['CN', 'Globex Root CA']];
-export const FOREIGN_DN: Dn = [['C', 'US'], ['O', 'Globex Partners'], ['CN', 'Globex Partner Issuing CA']];
+export const ROOT_DN: Dn = [
+  ['C', 'US'],
+  ['O', ORG],
+  ['CN', 'Example Corp Root CA G2'],
+];
+export const ISSUING_DN: Dn = [
+  ['C', 'US'],
+  ['O', ORG],
+  ['CN', 'Example Corp Device Issuing CA 1'],
+];
+export const AUTOMATION_DN: Dn = [
+  ['C', 'US'],
+  ['O', ORG],
+  ['OU', 'Platform'],
+  ['CN', 'Example Corp Workload Automation CA'],
+];
+export const FOREIGN_ROOT_DN: Dn = [
+  ['C', 'US'],
+  ['O', 'Globex Partners'],
+  ['CN', 'Globex Root CA'],
+];
+export const FOREIGN_DN: Dn = [
+  ['C', 'US'],
+  ['O', 'Globex Partners'],
+  ['CN', 'Globex Partner Issuing CA'],
+];
 
 /** A positive 16-byte serial (as enterprise CAs issue), lowercase hex. */
 export function randomSerial(rng: Rng): string {
-  const first = (rng.int(1, 0x7f)).toString(16).padStart(2, '0');
+  const first = rng.int(1, 0x7f).toString(16).padStart(2, '0');
   return first + rng.hex(15);
 }
 
@@ -116,7 +137,11 @@ const DAY_MS = 86_400_000;
 
 /** Subject of a person's device certificate (Intune/SCEP style: CN = account, OU = department). */
 export function userSubject(user: string, department: string): Dn {
-  return [['O', ORG], ['OU', department], ['CN', user]];
+  return [
+    ['O', ORG],
+    ['OU', department],
+    ['CN', user],
+  ];
 }
 
 /** Id of the long-lived certificate of a device. */
@@ -167,7 +192,11 @@ export function planDeviceCertificates(estate: Estate, window: { start: number; 
         plans.push({
           id: rotatingCertId(device, day),
           authority: 'automation',
-          subject: [['O', ORG], ['OU', 'workloads'], ['CN', device.owner]],
+          subject: [
+            ['O', ORG],
+            ['OU', 'workloads'],
+            ['CN', device.owner],
+          ],
           serial: randomSerial(rng),
           notBefore: new Date(from - 60 * 60_000).toISOString(),
           notAfter: new Date(from + 26 * 60 * 60_000).toISOString(),

@@ -76,7 +76,10 @@ export function createRng(seed: number | string): Rng {
     },
     hex: (bytes) => {
       let out = '';
-      for (let i = 0; i < bytes; i++) out += Math.floor(next() * 256).toString(16).padStart(2, '0');
+      for (let i = 0; i < bytes; i++)
+        out += Math.floor(next() * 256)
+          .toString(16)
+          .padStart(2, '0');
       return out;
     },
     fork: (label) => createRng(`${seedText}/${label}`),
