@@ -861,6 +861,15 @@ export function isIssuedBy(cert: ParsedCertificate, issuer: ParsedCertificate): 
 export class CertificateCache {
   private readonly map = new Map<string, ParsedCertificate | CertificateParseError>();
   private readonly bySha = new Map<string, ParsedCertificate>();
+  private readonly byHint = new Map<string, { text: string; value: ParsedCertificate | CertificateParseError }>();
+
+  private remember(hint: string, text: string, value: ParsedCertificate | CertificateParseError): void {
+    if (this.byHint.size >= this.max) {
+      const oldest = this.byHint.keys().next().value;
+      if (oldest !== undefined) this.byHint.delete(oldest);
+    }
+    this.byHint.set(hint, { text, value });
+  }
   private readonly max: number;
   hits = 0;
   misses = 0;
@@ -868,11 +877,25 @@ export class CertificateCache {
     this.max = max;
   }
 
-  get(input: string | Uint8Array): ParsedCertificate | CertificateParseError {
+  /**
+   * Parsed certificate for `input`. `hint` (e.g. the fingerprint the log carried next to the PEM)
+   * is an optional fast path: hashing a 1–2 KB PEM string for the Map lookup costs more than
+   * comparing it with the text remembered under the hint. The hint is never trusted on its own —
+   * the texts must be equal.
+   */
+  get(input: string | Uint8Array, hint?: string | null): ParsedCertificate | CertificateParseError {
+    if (hint && typeof input === 'string') {
+      const remembered = this.byHint.get(hint);
+      if (remembered !== undefined && remembered.text === input) {
+        this.hits++;
+        return remembered.value;
+      }
+    }
     const key = typeof input === 'string' ? input : `der:${Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('base64')}`;
     const found = this.map.get(key);
     if (found !== undefined) {
       this.hits++;
+      if (hint && typeof input === 'string') this.remember(hint, input, found);
       return found;
     }
     this.misses++;
@@ -888,6 +911,7 @@ export class CertificateCache {
       if (oldest !== undefined) this.map.delete(oldest);
     }
     this.map.set(key, value);
+    if (hint && typeof input === 'string') this.remember(hint, input, value);
     if (!(value instanceof CertificateParseError) && value.info.sha256) {
       if (this.bySha.size >= this.max) {
         const oldest = this.bySha.keys().next().value;

@@ -151,24 +151,36 @@ function loggedInfo(raw: RawCertificate, diagnostics?: Diagnostics, where?: RawC
   };
 }
 
+/** Logged digest spellings already found to match a parsed certificate. */
+const matchingDigests = new WeakMap<ParsedCertificate, Set<string>>();
+
 /** Logged digest/serial that contradicts the bytes → `cert-field-mismatch` warning. */
 function checkAgainstBytes(raw: RawCertificate, parsed: ParsedCertificate, diagnostics?: Diagnostics, where?: RawCertWhere): void {
   if (!diagnostics) return;
   const info = parsed.info;
+  // Logs repeat one certificate with the same (e.g. upper-case) spelling: check each spelling once.
+  const ok = matchingDigests.get(parsed);
   for (const logged of [raw.sha256, raw.sha1]) {
-    if (!logged || logged === info.sha256 || logged === info.sha1) continue; // the common, cheap case
+    if (!logged || logged === info.sha256 || logged === info.sha1 || ok?.has(logged)) continue; // the common, cheap cases
     const d = canonicalDigest(logged);
     const expected = d?.length === 40 ? info.sha1 : info.sha256;
-    if (d !== expected) {
-      report(diagnostics, where, 'cert-field-mismatch', `logged fingerprint ${logged} does not match the certificate bytes (${expected}); the bytes win`);
-    }
+    if (d === expected) rememberMatch(parsed, logged);
+    else report(diagnostics, where, 'cert-field-mismatch', `logged fingerprint ${logged} does not match the certificate bytes (${expected}); the bytes win`);
   }
-  if (raw.serial && raw.serial !== info.serial) {
+  if (raw.serial && raw.serial !== info.serial && !ok?.has(raw.serial)) {
     const s = canonicalSerial(raw.serial, raw.serial_format ?? 'hex');
-    if (s !== info.serial) {
-      report(diagnostics, where, 'cert-field-mismatch', `logged serial ${raw.serial} does not match the certificate bytes (${info.serial}); the bytes win`);
-    }
+    if (s === info.serial) rememberMatch(parsed, raw.serial);
+    else report(diagnostics, where, 'cert-field-mismatch', `logged serial ${raw.serial} does not match the certificate bytes (${info.serial}); the bytes win`);
   }
+}
+
+function rememberMatch(parsed: ParsedCertificate, logged: string): void {
+  let ok = matchingDigests.get(parsed);
+  if (!ok) {
+    ok = new Set();
+    matchingDigests.set(parsed, ok);
+  }
+  if (ok.size < 8) ok.add(logged);
 }
 
 /**
@@ -184,7 +196,7 @@ export function certInfoFromRaw(
 ): { info: CertInfo; parsed: ParsedCertificate | null } {
   const bytes = raw.der && raw.der.length > 0 ? raw.der : raw.pem && raw.pem.length > 0 ? raw.pem : null;
   if (bytes !== null) {
-    const parsed = cache.get(bytes);
+    const parsed = typeof bytes === 'string' ? cache.get(bytes, raw.sha256 ?? raw.sha1) : cache.get(bytes);
     if (!(parsed instanceof CertificateParseError)) {
       checkAgainstBytes(raw, parsed, diagnostics, where);
       return { info: parsed.info, parsed };

@@ -63,6 +63,13 @@ export function expandDottedKeys(o: Obj, all = false): Obj {
   return o;
 }
 
+/** A logged date kept raw for a later, lazy canonicalisation (numbers in ECS are epoch ms → seconds). */
+function rawDate(v: unknown): string | number | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return v / 1000;
+  return null;
+}
+
 /** Reads a geo point in any of the forms Elasticsearch accepts: {lat,lon}, [lon,lat], "lat,lon", "POINT (lon lat)". */
 function geoPoint(v: unknown): { lat: number; lon: number } | null {
   if (v === null || v === undefined) return null;
@@ -202,6 +209,13 @@ class EcsParser implements LineParser {
       if (serial) {
         leaf.serial = serial;
         leaf.serial_format = 'hex';
+      }
+      if (leaf.pem) {
+        // The certificate itself is the source of truth: logged validity is only a fallback for a
+        // PEM that does not parse, canonicalised then (raw-cert.ts), not on every event.
+        leaf.not_before = rawDate(x509.not_before);
+        leaf.not_after = rawDate(x509.not_after);
+        return { leaf, chain: chain.map((c) => ({ pem: c })) };
       }
       if (x509.not_before !== undefined) leaf.not_before = this.date(x509.not_before, `${prefix}.x509.not_before`);
       if (x509.not_after !== undefined) leaf.not_after = this.date(x509.not_after, `${prefix}.x509.not_after`);
