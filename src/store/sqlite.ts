@@ -65,7 +65,9 @@ export class SqliteStateStore implements StateStore {
       readSchemaVersion(db, path, migrations.length);
       // WAL lets a reader (e.g. `certsignal alerts`) run beside a writing `analyze`; NORMAL sync is
       // crash-safe in WAL mode and only risks the last transaction on power loss.
-      db.exec('PRAGMA journal_mode = WAL');
+      // Switching a fresh file to WAL can report "database is locked" without waiting for the busy
+      // timeout while another process is creating the same file: retry briefly.
+      execWithRetry(db, 'PRAGMA journal_mode = WAL');
       db.exec('PRAGMA synchronous = NORMAL');
       migrate(db, path, migrations);
     } catch (error) {
@@ -330,5 +332,20 @@ function redactUrl(spec: string): string {
     return url.toString();
   } catch {
     return spec.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Run a statement, retrying for up to ~5 s while SQLite reports the database busy or locked. */
+function execWithRetry(db: DatabaseSync, sql: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      db.exec(sql);
+      return;
+    } catch (error) {
+      if (attempt >= 250 || !/locked|busy/i.test((error as Error).message)) throw error;
+      Atomics.wait(sleepCell, 0, 0, 20);
+    }
   }
 }
