@@ -5,7 +5,7 @@ import { severityAtLeast } from '../policy/policy.ts';
 import { SEVERITIES, type Severity } from '../schema/alert.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
 import { renderAlertTable, renderSummary } from '../sinks/table.ts';
-import { diagnosticsSummary, noInputReadable, progressReporter, stderrDiagnostics } from './output.ts';
+import { diagnosticsSummary, maxLineBytesOverride, noInputReadable, parseSetFlags, progressReporter, stderrDiagnostics } from './output.ts';
 
 export interface AnalyzeCliOptions {
   format?: string;
@@ -14,6 +14,8 @@ export interface AnalyzeCliOptions {
   trustAnchors?: string;
   crl?: string[];
   config?: string;
+  set?: string[];
+  maxLineBytes?: string;
   state?: string;
   output?: string;
   failOn?: string;
@@ -52,6 +54,7 @@ export async function runAnalyze(inputs: string[], opts: AnalyzeCliOptions): Pro
     trustAnchors: opts.trustAnchors,
     crls: opts.crl,
     configPath: opts.config,
+    configOverrides: parseSetFlags(opts.set, maxLineBytesOverride(opts.maxLineBytes)),
     statePath: opts.state,
     diagnostics,
     collectAlerts: output === 'table',

@@ -17,6 +17,8 @@ function inputOptions(cmd: Command): Command {
     .option('--trust-anchors <pem>', 'PEM bundle of the CAs this estate expects')
     .option('--crl <file>', 'CRL (DER or PEM), verified against the trust anchors; repeatable', collect)
     .option('--config <yaml>', 'certsignal.yaml (weights, thresholds, windows, allowlists)')
+    .option('--set <key=value>', 'override one config key, e.g. rules.cert-churn.max_new_certs=5; repeatable', collect)
+    .option('--max-line-bytes <n>', 'skip (and report) input lines longer than this (default 1048576)')
     .option('-q, --quiet', 'no summary or diagnostics on stderr')
     .option('--no-progress', 'no progress bar (it is only shown on a TTY anyway)');
 }

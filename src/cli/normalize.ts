@@ -3,7 +3,7 @@
 import { CertsignalError, ExitCode } from '../errors.ts';
 import { analyze } from '../pipeline/analyze.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
-import { diagnosticsSummary, noInputReadable, progressReporter, stderrDiagnostics } from './output.ts';
+import { diagnosticsSummary, maxLineBytesOverride, noInputReadable, parseSetFlags, progressReporter, stderrDiagnostics } from './output.ts';
 
 export interface NormalizeCliOptions {
   format?: string;
@@ -12,6 +12,8 @@ export interface NormalizeCliOptions {
   trustAnchors?: string;
   crl?: string[];
   config?: string;
+  set?: string[];
+  maxLineBytes?: string;
   output?: string;
   quiet?: boolean;
   progress?: boolean;
@@ -35,6 +37,7 @@ export async function runNormalize(inputs: string[], opts: NormalizeCliOptions):
       trustAnchors: opts.trustAnchors,
       crls: opts.crl,
       configPath: opts.config,
+      configOverrides: parseSetFlags(opts.set, maxLineBytesOverride(opts.maxLineBytes)),
       diagnostics,
       detect: false,
       onProgress: progress.update,

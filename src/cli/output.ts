@@ -1,6 +1,9 @@
 // Shared CLI plumbing: stderr diagnostics (first N in full, then counts), TTY-only progress bar.
 import cliProgress from 'cli-progress';
+import { parse as parseYaml } from 'yaml';
+import type { ConfigOverrides } from '../config/config.ts';
 import { Diagnostics, formatDiagnostic } from '../diagnostics.ts';
+import { CertsignalError } from '../errors.ts';
 
 export const MAX_PRINTED_DIAGNOSTICS = 20;
 
@@ -52,4 +55,43 @@ export function noInputReadable(stats: { files: { format: string | null }[]; dia
   if (stats.events > 0) return false;
   const failures = (stats.diagnostics['file-unreadable'] ?? 0) + (stats.diagnostics['unknown-format'] ?? 0);
   return stats.files.length === 0 || failures >= stats.files.length;
+}
+
+/**
+ * `--set scoring.thresholds.high=90 --set rules.cert-churn.max_new_certs=5` → a config override
+ * object. Values are read as YAML scalars/flow collections (`5`, `true`, `[a, b]`); the merged
+ * config is validated like the file, so a wrong key or type is reported with its path.
+ */
+export function parseSetFlags(sets: readonly string[] | undefined, extra: ConfigOverrides = {}): ConfigOverrides | undefined {
+  if ((!sets || sets.length === 0) && Object.keys(extra).length === 0) return undefined;
+  const out: Record<string, unknown> = { ...(extra as Record<string, unknown>) };
+  for (const item of sets ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new CertsignalError('E_USAGE', `--set expects key.path=value, got "${item}"`);
+    const path = item.slice(0, eq).split('.');
+    let value: unknown;
+    try {
+      value = parseYaml(item.slice(eq + 1));
+    } catch (error) {
+      throw new CertsignalError('E_USAGE', `--set ${item}: value is not valid YAML (${(error as Error).message.split('\n')[0]})`);
+    }
+    let node = out;
+    // Rule ids and weight keys contain dots only as `rule.variant` under scoring.weights: keep those whole.
+    const weightKey = path[0] === 'scoring' && path[1] === 'weights' && path.length > 2;
+    const keys = weightKey ? ['scoring', 'weights', path.slice(2).join('.')] : path;
+    for (const key of keys.slice(0, -1)) {
+      if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]] = value;
+  }
+  return out as ConfigOverrides;
+}
+
+/** `--max-line-bytes N` → the `input.max_line_bytes` override. */
+export function maxLineBytesOverride(value: string | undefined): ConfigOverrides {
+  if (value === undefined) return {};
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CertsignalError('E_USAGE', `--max-line-bytes must be a positive integer, got "${value}"`);
+  return { input: { max_line_bytes: n } } as ConfigOverrides;
 }

@@ -1,7 +1,7 @@
 // `analyze`: the batch pipeline end to end. Files → sources → normalize → enrich → detection
 // engine → alerts (streamed to `onAlert`), with rule state and emitted alert ids kept in the
 // state store so a daily run continues where the last one stopped and never repeats an alert.
-import { type Config, loadConfig } from '../config/config.ts';
+import { type Config, type ConfigOverrides, loadConfig, mergeConfig } from '../config/config.ts';
 import { RULES } from '../detect/registry.ts';
 import { Diagnostics } from '../diagnostics.ts';
 import { Enricher } from '../enrich/index.ts';
@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
   /** Path of certsignal.yaml, or an already loaded config. */
   configPath?: string;
   config?: Config;
+  /** Overrides applied over the config (CLI `--set key=value` and other flags); validated like the file. */
+  configOverrides?: ConfigOverrides;
   /** SQLite state file (default: in memory, nothing kept). */
   statePath?: string;
   /** Called for every new alert, in event order, as soon as it is found. */
@@ -73,7 +75,8 @@ export interface AnalyzeResult {
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const started = performance.now();
   const diagnostics = options.diagnostics ?? new Diagnostics();
-  const config = options.config ?? loadConfig(options.configPath, { rules: RULES });
+  let config = options.config ?? loadConfig(options.configPath, { rules: RULES });
+  if (options.configOverrides) config = mergeConfig(config, options.configOverrides, { source: 'command line' });
   const enricher = await Enricher.create({
     assets: options.assets,
     identities: options.identities,

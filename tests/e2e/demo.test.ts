@@ -77,3 +77,15 @@ test('--fail-on exits 1 when an alert reaches the severity, 0 otherwise', async 
   const none = await runCli(['analyze', '--output', 'json', '--fail-on', 'low', '--format', 'ecs', '-'], { stdin: '' });
   assert.equal(none.code, 0, none.stderr);
 });
+
+test('--set overrides a config key (validated like the file)', async () => {
+  const r = await runCli(['analyze', ...demoArgs, '--set', 'scoring.weights.key-reuse=90', '--output', 'json', `${DEMO}events.ndjson`]);
+  assert.equal(r.code, 0, r.stderr);
+  const reuse = parseLines<Alert>(r.stdout).find((a) => a.rule === 'key-reuse');
+  assert.ok(reuse);
+  assert.equal(reuse.evidence.scoring && (reuse.evidence.scoring as { weight: number }).weight, 90);
+  assert.equal(reuse.action, 'deny');
+  const bad = await runCli(['analyze', '--set', 'rules.cert-churn.max_new_certs=sixty', '--output', 'json', `${DEMO}events.ndjson`]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /rules\.cert-churn\.max_new_certs/);
+});
