@@ -128,3 +128,14 @@ describe('ruleset', () => {
     });
   }
 });
+
+it('docs/config.md lists every rule config key with its default', () => {
+  const rules = RULES;
+  const doc = readFileSync(new URL('../docs/config.md', import.meta.url), 'utf8');
+  for (const r of rules) {
+    const section = doc.slice(doc.indexOf(`#### \`${r.meta.id}\``));
+    for (const [k, v] of Object.entries(r.defaults as Record<string, unknown>)) {
+      assert.ok(section.includes(`| \`${k}\` | \`${JSON.stringify(v)}\``), `${r.meta.id}.${k} missing or default out of date in docs/config.md`);
+    }
+  }
+});

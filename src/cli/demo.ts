@@ -32,7 +32,7 @@ export async function runDemo(opts: { output?: string; state?: string; failOn?: 
     trustAnchors: file('trust-anchors.pem'),
     crl: [file('corp.crl')],
     config: file('certsignal.yaml'),
-    output: opts.output,
+    output: opts.output ?? 'table',
     state,
     failOn: opts.failOn,
     quiet: opts.quiet,
