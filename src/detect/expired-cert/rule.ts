@@ -3,6 +3,7 @@
 // shows the same expired certificate in use for years (FIELD-NOTES), and that is one finding.
 import { Type } from 'typebox';
 import type { CertInfo, NormalizedEvent } from '../../schema/event.ts';
+import { certificateEvidence, certificateKey, claimReport, formatElapsed, type ReportedUse } from '../shared/certificate.ts';
 import type { Rule, RuleInstance, Signal } from '../types.ts';
 
 const RULE_ID = 'expired-cert';
@@ -28,13 +29,6 @@ export interface Config {
 }
 
 /** What is remembered per finding (`<cert key>|<variant>`): when each kind of signal was emitted. */
-interface Reported {
-  /** Event time (ms) of the first rejected use that was reported, if any. */
-  attempt_at?: number;
-  /** Event time (ms) of the first accepted (or unknown-outcome) use that was reported, if any. */
-  use_at?: number;
-}
-
 /** What the rule derives once per certificate object. */
 interface CertFacts {
   /** Epoch ms, NaN when unknown. */
@@ -67,35 +61,6 @@ function factsOf(cert: CertInfo): CertFacts {
   return f;
 }
 
-/**
- * Stable identity of a certificate for dedup: SHA-256 of the DER, else SHA-1 (nginx/Suricata
- * log only that), else issuer + serial for logged certificates; null when none is known.
- */
-export function certificateKey(cert: CertInfo): string | null {
-  if (cert.sha256) return cert.sha256;
-  if (cert.sha1) return `sha1:${cert.sha1}`;
-  if (cert.issuer && cert.serial) return `issuer-serial:${cert.issuer.trim().toLowerCase()}#${cert.serial}`;
-  return null;
-}
-
-function certificateEvidence(cert: CertInfo): Record<string, unknown> {
-  return {
-    sha256: cert.sha256,
-    sha1: cert.sha1,
-    spki_sha256: cert.spki_sha256,
-    subject: cert.subject,
-    issuer: cert.issuer,
-    serial: cert.serial,
-    not_before: cert.not_before,
-    not_after: cert.not_after,
-    source: cert.source,
-  };
-}
-
-function formatDays(ms: number): string {
-  const days = ms / DAY_MS;
-  return days >= 1 ? `${Math.floor(days).toLocaleString('en-US')} days` : `${Math.round(ms / 1000)} s`;
-}
 
 export const rule: Rule<Config> = {
   meta: {
@@ -118,7 +83,7 @@ export const rule: Rule<Config> = {
   defaults: { clock_skew_seconds: 300 },
   create(config, ctx): RuleInstance {
     const skewMs = config.clock_skew_seconds * 1000;
-    const reported = ctx.state<Reported>('reported');
+    const reported = ctx.state<ReportedUse>('reported');
     return {
       observe(event: NormalizedEvent, emit: (signal: Signal) => void): void {
         const cert = event.certificate;
@@ -141,14 +106,8 @@ export const rule: Rule<Config> = {
         if (certKey === null) return;
         const findingKey = variant === 'expired' ? facts.expiredKey : facts.notYetValidKey;
         const attempt = event.outcome === 'failure';
-        const seen = reported.get(findingKey);
-        // A rejected use is reported only if nothing was reported yet; an accepted use is reported
-        // once even after an attempt (it escalates the finding: the gateway let it in).
-        if (seen !== undefined && (seen.use_at !== undefined || attempt)) return;
-        const record: Reported = seen === undefined ? {} : { ...seen };
-        if (attempt) record.attempt_at = event.ts;
-        else record.use_at = event.ts;
-        reported.set(findingKey, record);
+        const record = claimReport(reported, findingKey, attempt, event.ts);
+        if (record === null) return;
 
         const seconds = Math.floor(outsideMs / 1000);
         const days = Math.floor(outsideMs / DAY_MS);
@@ -158,8 +117,8 @@ export const rule: Rule<Config> = {
         const verb = attempt ? 'presented (rejected)' : 'used';
         const summary =
           variant === 'expired'
-            ? `Certificate "${name}" ${verb} ${formatDays(outsideMs)} after it expired (not_after ${cert.not_after}, skew ${config.clock_skew_seconds} s) by ${who}${where}`
-            : `Certificate "${name}" ${verb} ${formatDays(outsideMs)} before it became valid (not_before ${cert.not_before}, skew ${config.clock_skew_seconds} s) by ${who}${where}`;
+            ? `Certificate "${name}" ${verb} ${formatElapsed(outsideMs)} after it expired (not_after ${cert.not_after}, skew ${config.clock_skew_seconds} s) by ${who}${where}`
+            : `Certificate "${name}" ${verb} ${formatElapsed(outsideMs)} before it became valid (not_before ${cert.not_before}, skew ${config.clock_skew_seconds} s) by ${who}${where}`;
         const evidence: Record<string, unknown> = {
           certificate: certificateEvidence(cert),
           certificate_key: certKey,

@@ -3,6 +3,7 @@
 // issuer + serial and checks the CRL's signature; this rule reads its verdict).
 import { Type } from 'typebox';
 import type { CertInfo, NormalizedEvent, RevocationResult } from '../../schema/event.ts';
+import { certificateKey, claimReport, formatElapsed, type ReportedUse } from '../shared/certificate.ts';
 import type { Rule, RuleInstance, Signal } from '../types.ts';
 
 const RULE_ID = 'revoked-cert';
@@ -16,13 +17,6 @@ export const configSchema = Type.Object({}, { additionalProperties: false });
 export type Config = Record<string, never>;
 
 /** What is remembered per certificate: when each kind of signal was emitted. */
-interface Reported {
-  /** Event time (ms) of the first reported rejected use, if any. */
-  attempt_at?: number;
-  /** Event time (ms) of the first reported accepted (or unknown-outcome) use, if any. */
-  use_at?: number;
-}
-
 /**
  * The instant (epoch ms) from which a use is a revoked use: the CRL entry's revocationDate, else
  * (if the enrichment could not report it) the CRL's thisUpdate, by which the revocation had
@@ -32,18 +26,6 @@ interface Reported {
 function revokedFrom(revocation: RevocationResult): number {
   const date = revocation.revoked_at ?? revocation.crl_this_update;
   return date === null ? Number.NaN : Date.parse(date);
-}
-
-/** Same identity as expired-cert: DER SHA-256, else SHA-1, else issuer + serial; null when unknown. */
-function certificateKey(cert: CertInfo): string | null {
-  if (cert.sha256) return cert.sha256;
-  if (cert.sha1) return `sha1:${cert.sha1}`;
-  if (cert.issuer && cert.serial) return `issuer-serial:${cert.issuer.trim().toLowerCase()}#${cert.serial}`;
-  return null;
-}
-
-function formatElapsed(ms: number): string {
-  return ms >= DAY_MS ? `${Math.floor(ms / DAY_MS).toLocaleString('en-US')} days` : `${Math.round(ms / 1000)} s`;
 }
 
 export const rule: Rule<Config> = {
@@ -66,7 +48,7 @@ export const rule: Rule<Config> = {
   defaults: {},
   create(_config, ctx): RuleInstance {
     if (!ctx.facts.crlsConfigured) return { observe() {} };
-    const reported = ctx.state<Reported>('reported');
+    const reported = ctx.state<ReportedUse>('reported');
     return {
       observe(event: NormalizedEvent, emit: (signal: Signal) => void): void {
         const revocation = event.enrichment.revocation;
@@ -79,14 +61,8 @@ export const rule: Rule<Config> = {
         const certKey = certificateKey(cert);
         if (certKey === null) return;
         const attempt = event.outcome === 'failure';
-        const seen = reported.get(certKey);
-        // A rejected use is reported only if nothing was reported yet; an accepted use is reported
-        // once even after an attempt (it escalates the finding: the gateway let it in).
-        if (seen !== undefined && (seen.use_at !== undefined || attempt)) return;
-        const record: Reported = seen === undefined ? {} : { ...seen };
-        if (attempt) record.attempt_at = event.ts;
-        else record.use_at = event.ts;
-        reported.set(certKey, record);
+        const record = claimReport(reported, certKey, attempt, event.ts);
+        if (record === null) return;
 
         const sinceMs = event.ts - from;
         const name = cert.subject ?? cert.subject_cn ?? certKey;

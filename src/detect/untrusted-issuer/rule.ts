@@ -4,6 +4,7 @@
 // (FIELD-NOTES), so without anchors (or outside `services`) this rule stays quiet.
 import { Type } from 'typebox';
 import type { CertInfo, NormalizedEvent } from '../../schema/event.ts';
+import { certificateKey } from '../shared/certificate.ts';
 import type { Rule, RuleInstance, Signal } from '../types.ts';
 
 const RULE_ID = 'untrusted-issuer';
@@ -39,14 +40,6 @@ export function compileServiceGlobs(patterns: readonly string[]): RegExp | null 
       .join(''),
   );
   return new RegExp(`^(?:${alternatives.join('|')})$`, 'i');
-}
-
-/** Same identity as expired-cert: DER SHA-256, else SHA-1, else issuer + serial; null when unknown. */
-function certificateKey(cert: CertInfo): string | null {
-  if (cert.sha256) return cert.sha256;
-  if (cert.sha1) return `sha1:${cert.sha1}`;
-  if (cert.issuer && cert.serial) return `issuer-serial:${cert.issuer.trim().toLowerCase()}#${cert.serial}`;
-  return null;
 }
 
 export const rule: Rule<Config> = {
