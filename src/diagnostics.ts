@@ -50,9 +50,16 @@ export class Diagnostics {
   }
 }
 
-/** `file:line: field: message` as printed on stderr. */
+const PRIVATE_KEY_RE = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----[\s\S]*?(?:-----END \1-----|$)/g;
+
+/** Removes private key material from text that may echo input (a key pasted into a log field). */
+export function redactPrivateKeys(text: string): string {
+  return text.includes('PRIVATE KEY') ? text.replace(PRIVATE_KEY_RE, '[private key redacted]') : text;
+}
+
+/** `file:line: field: message` as printed on stderr (private keys in echoed input are redacted). */
 export function formatDiagnostic(d: Diagnostic): string {
   const where = [d.file, d.line !== undefined ? String(d.line) : undefined].filter(Boolean).join(':');
   const field = d.field ? `field ${d.field}: ` : '';
-  return `${where ? `${where}: ` : ''}${d.level}: ${field}${d.message} [${d.reason}]`;
+  return `${where ? `${where}: ` : ''}${d.level}: ${field}${redactPrivateKeys(d.message)} [${d.reason}]`;
 }
