@@ -89,3 +89,36 @@ test('--set overrides a config key (validated like the file)', async () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /rules\.cert-churn\.max_new_certs/);
 });
+
+test('a daily run continues from the previous run: day 2 alone lacks the baseline, day 1 + day 2 with --state has it', async () => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'certsignal-days-'));
+  try {
+    const lines = readFileSync(`${DEMO}events.ndjson`, 'utf8').split('\n').filter(Boolean);
+    const cut = Date.parse('2026-02-05T12:00:00Z');
+    const day1 = lines.filter((l) => Date.parse(JSON.parse(l)['@timestamp']) < cut);
+    const day2 = lines.filter((l) => Date.parse(JSON.parse(l)['@timestamp']) >= cut);
+    assert.ok(day1.length > 100 && day2.length > 100);
+    writeFileSync(join(dir, 'day1.ndjson'), `${day1.join('\n')}\n`);
+    writeFileSync(join(dir, 'day2.ndjson'), `${day2.join('\n')}\n`);
+    const newJa4 = (alerts: Alert[]) => alerts.filter((a) => a.rule === 'tls-fingerprint-change' && a.evidence.variant === 'new-fingerprint');
+
+    const alone = await runCli(['analyze', ...demoArgs, '--output', 'json', join(dir, 'day2.ndjson')]);
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.equal(newJa4(parseLines<Alert>(alone.stdout)).length, 0, 'without history no device baseline is mature');
+
+    const state = join(dir, 'state.sqlite');
+    const first = await runCli(['analyze', ...demoArgs, '--state', state, '--output', 'json', join(dir, 'day1.ndjson')]);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await runCli(['analyze', ...demoArgs, '--state', state, '--output', 'json', join(dir, 'day2.ndjson')]);
+    assert.equal(second.code, 0, second.stderr);
+    const continued = newJa4(parseLines<Alert>(second.stdout));
+    assert.ok(continued.length >= 1, 'the baseline learned on day 1 makes day 2 new fingerprints visible');
+
+    const whole = parseLines<Alert>((await runCli(['analyze', ...demoArgs, '--output', 'json', `${DEMO}events.ndjson`])).stdout);
+    const day2Ids = new Set(whole.filter((a) => Date.parse(a.time) >= cut).map((a) => a.id));
+    assert.deepEqual(new Set(parseLines<Alert>(second.stdout).map((a) => a.id)), day2Ids, 'two daily runs find what one run over both days finds');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
