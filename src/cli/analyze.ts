@@ -1,9 +1,11 @@
 // `certsignal analyze` (and `demo`, which is analyze on the bundled sample data).
+import { readFileSync } from 'node:fs';
 import { CertsignalError, ExitCode } from '../errors.ts';
 import { analyze, type AnalyzeOptions } from '../pipeline/analyze.ts';
 import { severityAtLeast } from '../policy/policy.ts';
 import { SEVERITIES, type Severity } from '../schema/alert.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
+import { Pseudonymiser } from '../sinks/pseudonymise.ts';
 import { renderAlertTable, renderSummary } from '../sinks/table.ts';
 import { diagnosticsSummary, maxLineBytesOverride, noInputReadable, parseSetFlags, progressReporter, stderrDiagnostics } from './output.ts';
 
@@ -21,6 +23,31 @@ export interface AnalyzeCliOptions {
   failOn?: string;
   quiet?: boolean;
   progress?: boolean;
+  pseudonymise?: boolean;
+  pseudonymiseKeyFile?: string;
+}
+
+/**
+ * The pseudonymiser for `--pseudonymise`: the key comes from `--pseudonymise-key-file` or the
+ * CERTSIGNAL_PSEUDONYMISE_KEY environment variable — never a per-run random key, which would
+ * break correlation across runs.
+ */
+export function pseudonymiserFor(opts: { pseudonymise?: boolean; pseudonymiseKeyFile?: string }): Pseudonymiser | null {
+  if (!opts.pseudonymise && !opts.pseudonymiseKeyFile) return null;
+  let key: string | undefined = process.env.CERTSIGNAL_PSEUDONYMISE_KEY;
+  if (opts.pseudonymiseKeyFile) {
+    try {
+      key = readFileSync(opts.pseudonymiseKeyFile, 'utf8').trim();
+    } catch (error) {
+      throw new CertsignalError('E_USAGE', `--pseudonymise-key-file ${opts.pseudonymiseKeyFile}: ${(error as Error).message}`);
+    }
+  }
+  if (!key) throw new CertsignalError('E_USAGE', '--pseudonymise needs a key: --pseudonymise-key-file FILE or CERTSIGNAL_PSEUDONYMISE_KEY');
+  try {
+    return new Pseudonymiser(key);
+  } catch (error) {
+    throw new CertsignalError('E_USAGE', `pseudonymisation key: ${(error as Error).message}`);
+  }
 }
 
 export type OutputMode = 'json' | 'table';
@@ -45,6 +72,7 @@ export async function runAnalyze(inputs: string[], opts: AnalyzeCliOptions): Pro
   const diagnostics = stderrDiagnostics(opts.quiet === true);
   const progress = progressReporter(opts.progress !== false);
   const writer = output === 'json' ? new NdjsonWriter(process.stdout) : null;
+  const pseudonymiser = pseudonymiserFor(opts);
   let failed = false;
   const options: AnalyzeOptions = {
     inputs,
@@ -61,7 +89,7 @@ export async function runAnalyze(inputs: string[], opts: AnalyzeCliOptions): Pro
     onProgress: progress.update,
     onAlert: (a) => {
       if (failOn && severityAtLeast(a.severity, failOn)) failed = true;
-      writer?.write(a);
+      writer?.write(pseudonymiser ? pseudonymiser.alert(a) : a);
     },
   };
   let result: Awaited<ReturnType<typeof analyze>>;
@@ -73,7 +101,8 @@ export async function runAnalyze(inputs: string[], opts: AnalyzeCliOptions): Pro
   if (writer) await writer.flush();
   const { stats } = result;
   if (output === 'table') {
-    const sorted = [...result.alerts].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    const shown = pseudonymiser ? result.alerts.map((a) => pseudonymiser.alert(a)) : result.alerts;
+    const sorted = [...shown].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
     process.stdout.write(`${renderAlertTable(sorted)}\n`);
   }
   if (!opts.quiet) {

@@ -38,6 +38,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
   )
     .addOption(new Option('--output <mode>', 'json (one alert per line) or table').choices(['json', 'table']))
     .option('--state <sqlite>', 'state file: baselines and emitted alerts persist across runs')
+    .option('--pseudonymise', 'replace account, device and personal certificate-subject names in the output with keyed tokens')
+    .option('--pseudonymise-key-file <file>', 'key for --pseudonymise (or set CERTSIGNAL_PSEUDONYMISE_KEY); implies --pseudonymise')
     .addOption(new Option('--fail-on <severity>', 'exit 1 if any alert has at least this severity').choices(['low', 'medium', 'high', 'critical']))
     .action(async (files: string[], opts) => setExit(await runAnalyze(files, opts)));
 

@@ -122,3 +122,19 @@ test('a daily run continues from the previous run: day 2 alone lacks the baselin
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('--pseudonymise removes every account name of the estate from the output, keeping ids and structure', async () => {
+  const { readFileSync } = await import('node:fs');
+  const plain = await runCli(['analyze', ...demoArgs, '--output', 'json', `${DEMO}events.ndjson`]);
+  const anon = await runCli(['analyze', ...demoArgs, '--pseudonymise', '--output', 'json', `${DEMO}events.ndjson`], {
+    env: { CERTSIGNAL_PSEUDONYMISE_KEY: 'e2e-test-key-0123456789' },
+  });
+  assert.equal(anon.code, 0, anon.stderr);
+  const users = readFileSync(`${DEMO}identities.csv`, 'utf8').split('\n').slice(1).map((l) => l.split(',')[0]).filter(Boolean);
+  assert.ok(users.length > 10);
+  for (const user of users) assert.ok(!anon.stdout.includes(user), `${user} still visible`);
+  const ids = (s: string) => parseLines<Alert>(s).map((a) => `${a.id} ${a.rule} ${a.severity}`);
+  assert.deepEqual(ids(anon.stdout), ids(plain.stdout), 'same alerts, same ids, only names replaced');
+  const missingKey = await runCli(['analyze', '--pseudonymise', '--output', 'json', `${DEMO}events.ndjson`], { env: { CERTSIGNAL_PSEUDONYMISE_KEY: '' } });
+  assert.equal(missingKey.code, 2);
+});
