@@ -4,6 +4,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { CertsignalError, ExitCode } from '../errors.ts';
 import { runAnalyze } from './analyze.ts';
 import { runDemo } from './demo.ts';
+import { runEval } from './eval.ts';
+import { runSimulate } from './simulate.ts';
 import { runNormalize } from './normalize.ts';
 import { runFormats, runRules } from './info.ts';
 
@@ -60,6 +62,44 @@ export function buildProgram(setExit: (code: number) => void): Command {
   )
     .addOption(new Option('--output <mode>', 'json').choices(['json']))
     .action(async (files: string[], opts) => setExit(await runNormalize(files, opts)));
+
+  program
+    .command('simulate')
+    .description('write a labelled fleet: days of mTLS telemetry with injected attacks and benign behaviour, enrichment files and labels.json')
+    .requiredOption('--out <dir>', 'directory to write (must be empty or absent unless --force)')
+    .option('--days <n>', 'simulated days (default 14)')
+    .option('--users <n>', 'accounts (default 200)')
+    .option('--seed <seed>', 'seed: same seed, same fleet structure (default 1)')
+    .option('--start <date>', 'first simulated day (ISO date)')
+    .option('--formats <list>', 'ecs (always), zeek, suricata — comma-separated (default ecs)')
+    .option('--attacks <list>', 'only these attack types (default all; see docs/simulate.md)')
+    .option('--no-attacks', 'no attacks')
+    .option('--benign <list>', 'only these benign behaviours (default all)')
+    .option('--no-benign', 'no benign behaviours')
+    .option('--no-pem', 'leave certificate bytes out of the telemetry (logged fields only)')
+    .option('--force', 'write into a non-empty --out')
+    .option('-q, --quiet', 'no summary on stderr')
+    .action(async (opts) =>
+      // commander folds --no-attacks / --no-benign into attacks/benign === false
+      setExit(
+        await runSimulate({
+          ...opts,
+          attacks: typeof opts.attacks === 'string' ? opts.attacks : undefined,
+          benign: typeof opts.benign === 'string' ? opts.benign : undefined,
+          noAttacks: opts.attacks === false,
+          noBenign: opts.benign === false,
+        }),
+      ),
+    );
+
+  program
+    .command('eval')
+    .description('run the analyze pipeline over a simulated fleet directory and score it against its labels.json')
+    .argument('<dir>', 'fleet directory written by `certsignal simulate`')
+    .option('--json', 'one JSON object for machines')
+    .addOption(new Option('--format <format>', 'which telemetry of the fleet to evaluate').choices(['ecs', 'zeek', 'suricata']))
+    .option('-q, --quiet', 'no progress or summary on stderr')
+    .action(async (dir: string, opts) => setExit(await runEval(dir, opts)));
 
   program
     .command('rules')

@@ -12,7 +12,15 @@ import { type Labels, loadLabels } from './labels.ts';
 import { type ScoreResult, scoreAlerts } from './score.ts';
 
 export { UserDays } from './activity.ts';
-export { ATTACK_TYPES, BENIGN_BEHAVIOURS, type LabelledAttack, type LabelledBenign, type Labels, loadLabels, parseLabels } from './labels.ts';
+export {
+  ATTACK_TYPES,
+  BENIGN_BEHAVIOURS,
+  type LabelledAttack,
+  type LabelledBenign,
+  type Labels,
+  loadLabels,
+  parseLabels,
+} from './labels.ts';
 export { renderEvalReport } from './render.ts';
 export {
   type AlertAttribution,
@@ -60,7 +68,9 @@ export interface EvalReport extends ScoreResult {
   dir: string;
   labels: { generator: string | null; seed: string | null; start: string; end: string };
   /** What analyze saw (events, files, diagnostics) — the same figures `certsignal analyze` prints. */
-  analyze: Pick<AnalyzeStats, 'events' | 'skipped' | 'alerts' | 'alertsByRule' | 'diagnostics' | 'elapsedMs' | 'rules'> & { files: string[] };
+  analyze: Pick<AnalyzeStats, 'events' | 'skipped' | 'alerts' | 'alertsByRule' | 'diagnostics' | 'elapsedMs' | 'rules'> & {
+    files: string[];
+  };
 }
 
 function isFile(path: string): boolean {
@@ -94,7 +104,8 @@ export function fleetAnalyzeOptions(dir: string, format: EvalFormat, labels?: Pi
     }
     // Zeek's x509.log is optional (ssl.log alone still identifies certificates by fingerprint).
     if (name === 'zeek/x509.log') continue;
-    const generated = labels && labels.formats.length > 0 ? ` (labels.json says the fleet has: ${labels.formats.join(', ')})` : '';
+    const generated =
+      labels && labels.formats.length > 0 ? ` (labels.json says the fleet has: ${labels.formats.join(', ')})` : '';
     throw new CertsignalError('E_INPUT', `${path}: not found — the ${format} telemetry of the fleet${generated}`, ExitCode.INPUT);
   }
   const optional = (name: string) => (isFile(at(name)) ? at(name) : undefined);
@@ -117,7 +128,11 @@ export function fleetAnalyzeOptions(dir: string, format: EvalFormat, labels?: Pi
 export async function evaluate(dir: string, options: EvaluateOptions = {}): Promise<EvalReport> {
   const root = resolve(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) {
-    throw new CertsignalError('E_INPUT', `${dir}: not a directory (expected a fleet written by \`certsignal simulate\`)`, ExitCode.INPUT);
+    throw new CertsignalError(
+      'E_INPUT',
+      `${dir}: not a directory (expected a fleet written by \`certsignal simulate\`)`,
+      ExitCode.INPUT,
+    );
   }
   const format = parseEvalFormat(options.format);
   const labels = loadLabels(join(root, FLEET_FILES.labels));

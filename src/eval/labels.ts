@@ -82,7 +82,8 @@ function isObject(v: unknown): v is Json {
 
 function str(obj: Json, key: string, path: string, file: string): string {
   const v = obj[key];
-  if (typeof v !== 'string' || v.length === 0) fail(file, `${path}${key}`, v === undefined ? 'missing' : 'expected a non-empty string');
+  if (typeof v !== 'string' || v.length === 0)
+    fail(file, `${path}${key}`, v === undefined ? 'missing' : 'expected a non-empty string');
   return v;
 }
 
@@ -146,7 +147,8 @@ export function parseLabels(text: string, file = 'labels.json'): Labels {
   if (!isObject(doc)) fail(file, '(root)', 'expected a JSON object');
   if (doc.version !== 1) fail(file, 'version', `expected 1, got ${JSON.stringify(doc.version)}`);
   const period = window(doc, '', file);
-  if (!Array.isArray(doc.attacks)) fail(file, 'attacks', doc.attacks === undefined ? 'missing (use [] when empty)' : 'expected an array');
+  if (!Array.isArray(doc.attacks))
+    fail(file, 'attacks', doc.attacks === undefined ? 'missing (use [] when empty)' : 'expected an array');
   const benignRaw = doc.benign ?? [];
   if (!Array.isArray(benignRaw)) fail(file, 'benign', 'expected an array');
   const ids = new Set<string>();
@@ -200,7 +202,10 @@ export function loadLabels(path: string): Labels {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'not found (eval needs the ground truth that `certsignal simulate` writes)' : `cannot be read (${code ?? (error as Error).message})`;
+    const why =
+      code === 'ENOENT'
+        ? 'not found (eval needs the ground truth that `certsignal simulate` writes)'
+        : `cannot be read (${code ?? (error as Error).message})`;
     throw new CertsignalError('E_INPUT', `${path}: ${why}`, ExitCode.INPUT);
   }
   return parseLabels(text, path);

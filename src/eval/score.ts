@@ -9,7 +9,10 @@ import type { LabelledAttack, LabelledBenign, LabelledEntities, Labels } from '.
 export const ATTRIBUTION_GRACE_MS = 24 * 3_600_000;
 
 /** The alert fields scoring reads. */
-export type ScoredAlert = Pick<Alert, 'id' | 'rule' | 'severity' | 'time' | 'user' | 'device' | 'cert_sha256' | 'spki_sha256' | 'source_ip' | 'entity'>;
+export type ScoredAlert = Pick<
+  Alert,
+  'id' | 'rule' | 'severity' | 'time' | 'user' | 'device' | 'cert_sha256' | 'spki_sha256' | 'source_ip' | 'entity'
+>;
 
 /** One alert and what it was attributed to. */
 export interface AlertAttribution {
@@ -194,7 +197,10 @@ export function benignEntityDays(
     const key = user.trim().toLowerCase();
     if (involved.has(key)) continue;
     let set = merged.get(key);
-    if (!set) merged.set(key, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      merged.set(key, set);
+    }
     for (const d of days) set.add(d);
   }
   let entityDays = 0;
@@ -210,7 +216,11 @@ export interface ScoreOptions {
 }
 
 /** Attributes `alerts` to `labels` and computes every figure of the eval report. */
-export function scoreAlerts(alerts: readonly ScoredAlert[], labels: Pick<Labels, 'attacks' | 'benign'>, options: ScoreOptions = {}): ScoreResult {
+export function scoreAlerts(
+  alerts: readonly ScoredAlert[],
+  labels: Pick<Labels, 'attacks' | 'benign'>,
+  options: ScoreOptions = {},
+): ScoreResult {
   const attackMatchers = labels.attacks.map(matcher);
   const benignMatchers = labels.benign.map(matcher);
   const attackAlerts = new Map<string, { alert: ScoredAlert; ms: number }[]>(labels.attacks.map((a) => [a.id, []]));
@@ -222,11 +232,16 @@ export function scoreAlerts(alerts: readonly ScoredAlert[], labels: Pick<Labels,
   let benignFp = 0;
   let baselineFp = 0;
 
-  const ordered = [...alerts].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const ordered = [...alerts].sort((a, b) =>
+    a.time < b.time ? -1 : a.time > b.time ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+  );
   for (const alert of ordered) {
     const ms = Date.parse(alert.time);
     let counts = ruleCounts.get(alert.rule);
-    if (!counts) ruleCounts.set(alert.rule, (counts = { alerts: 0, tp: 0, fp: 0 }));
+    if (!counts) {
+      counts = { alerts: 0, tp: 0, fp: 0 };
+      ruleCounts.set(alert.rule, counts);
+    }
     counts.alerts++;
     const attackIds = attackMatchers.filter((m) => belongs(alert, ms, m)).map((m) => m.id);
     let verdict: AlertAttribution['verdict'];
@@ -245,7 +260,16 @@ export function scoreAlerts(alerts: readonly ScoredAlert[], labels: Pick<Labels,
       else baselineFp++;
       for (const id of labelIds) benignAlerts.get(id)?.push(alert);
     }
-    attributions.push({ id: alert.id, rule: alert.rule, severity: alert.severity, time: alert.time, user: alert.user, device: alert.device, verdict, labels: labelIds });
+    attributions.push({
+      id: alert.id,
+      rule: alert.rule,
+      severity: alert.severity,
+      time: alert.time,
+      user: alert.user,
+      device: alert.device,
+      verdict,
+      labels: labelIds,
+    });
   }
 
   const attacks: AttackResult[] = labels.attacks.map((attack) => {
@@ -305,7 +329,8 @@ export function scoreAlerts(alerts: readonly ScoredAlert[], labels: Pick<Labels,
     };
   });
 
-  for (const a of attacks) for (const r of a.expected_rules) if (!ruleCounts.has(r)) ruleCounts.set(r, { alerts: 0, tp: 0, fp: 0 });
+  for (const a of attacks)
+    for (const r of a.expected_rules) if (!ruleCounts.has(r)) ruleCounts.set(r, { alerts: 0, tp: 0, fp: 0 });
   const rules: RuleResult[] = [...ruleCounts.entries()].map(([rule, c]) => {
     const detections = attacks.flatMap((a) => a.by_rule.filter((d) => d.rule === rule));
     const expected = attacks.filter((a) => a.expected_rules.includes(rule));

@@ -83,6 +83,8 @@ export interface CertificateSpec {
   /** Reuse a key pair (key-reuse scenarios); a fresh one is generated otherwise. */
   keys?: KeyPair;
   ca?: boolean;
+  /** A TLS server certificate (EKU serverAuth) instead of a client certificate. */
+  serverAuth?: boolean;
 }
 
 export async function generateKeyPair(): Promise<KeyPair> {
@@ -101,7 +103,8 @@ function leafExtensions(spec: CertificateSpec): x509.Extension[] {
   } else {
     exts.push(new x509.BasicConstraintsExtension(false, undefined, true));
     exts.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true));
-    exts.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false));
+    const usage = spec.serverAuth ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth;
+    exts.push(new x509.ExtendedKeyUsageExtension([usage], false));
   }
   const names: x509.JsonGeneralName[] = [
     ...(spec.email ?? []).map((value) => ({ type: 'email' as const, value })),

@@ -22,6 +22,8 @@ export interface CertPlan {
   uri?: string[];
   /** Plans with the same key group share one key pair (key-reuse scenarios). */
   keyGroup?: string;
+  /** A TLS server certificate (EKU serverAuth), e.g. the gateway's. */
+  serverAuth?: boolean;
 }
 
 /** The CAs of a generated fleet. `foreign` is a partner CA that is deliberately NOT a trust anchor. */
@@ -123,6 +125,7 @@ export async function issuePlans(pki: FleetPki, plans: readonly CertPlan[]): Pro
       dns: plan.dns,
       uri: plan.uri,
       keys,
+      serverAuth: plan.serverAuth,
     };
     let cert: FleetCertificate;
     if (plan.authority === 'self-signed') cert = await createSelfSignedLeaf(spec);

@@ -33,7 +33,8 @@ export function ja4Of(hello: ClientHello): string {
   const a = `t${hello.version}${sni}${two(hello.ciphers.length)}${two(hello.extensions.length)}${alpn}`;
   const b = hello.ciphers.length > 0 ? sha12([...hello.ciphers].sort().join(',')) : '000000000000';
   const exts = hello.extensions.filter((e) => e !== '0000' && e !== '0010').sort();
-  const cText = hello.signatureAlgorithms.length > 0 ? `${exts.join(',')}_${hello.signatureAlgorithms.join(',')}` : exts.join(',');
+  const cText =
+    hello.signatureAlgorithms.length > 0 ? `${exts.join(',')}_${hello.signatureAlgorithms.join(',')}` : exts.join(',');
   const c = exts.length > 0 ? sha12(cText) : '000000000000';
   return `${a}_${b}_${c}`;
 }
@@ -43,19 +44,63 @@ const LEGACY_VERSION: Record<ClientHello['version'], number> = { '13': 771, '12'
 /** The JA3 string (`version,ciphers,extensions,groups,point formats`, decimal). */
 export function ja3StringOf(hello: ClientHello): string {
   const dec = (hex: readonly string[]): string => hex.map((h) => Number.parseInt(h, 16)).join('-');
-  return [LEGACY_VERSION[hello.version], dec(hello.ciphers), dec(hello.extensions), hello.groups.join('-'), hello.pointFormats.join('-')].join(',');
+  return [
+    LEGACY_VERSION[hello.version],
+    dec(hello.ciphers),
+    dec(hello.extensions),
+    hello.groups.join('-'),
+    hello.pointFormats.join('-'),
+  ].join(',');
 }
 
-function clientFrom(id: string, label: string, version: string, cipher: string, hello: ClientHello): TlsClientClass & { ja3String: string } {
+function clientFrom(
+  id: string,
+  label: string,
+  version: string,
+  cipher: string,
+  hello: ClientHello,
+): TlsClientClass & { ja3String: string } {
   const ja3String = ja3StringOf(hello);
   return { id, label, version, cipher, ja3: createHash('md5').update(ja3String).digest('hex'), ja4: ja4Of(hello), ja3String };
 }
 
 // Chrome's ClientHello as in FoxIO's JA4 documentation (raw, original order).
-const CHROME_CIPHERS = ['1301', '1302', '1303', 'c02b', 'c02f', 'c02c', 'c030', 'cca9', 'cca8', 'c013', 'c014', '009c', '009d', '002f', '0035'];
+const CHROME_CIPHERS = [
+  '1301',
+  '1302',
+  '1303',
+  'c02b',
+  'c02f',
+  'c02c',
+  'c030',
+  'cca9',
+  'cca8',
+  'c013',
+  'c014',
+  '009c',
+  '009d',
+  '002f',
+  '0035',
+];
 const CHROME_SIGALGS = ['0403', '0804', '0401', '0503', '0805', '0501', '0806', '0601'];
-const chromeExtensions = (alps: string): string[] =>
-  ['001b', '0000', '0033', '0010', alps, '0017', '002d', '000d', '0005', '0023', '0012', '002b', 'ff01', '000b', '000a', '0015'];
+const chromeExtensions = (alps: string): string[] => [
+  '001b',
+  '0000',
+  '0033',
+  '0010',
+  alps,
+  '0017',
+  '002d',
+  '000d',
+  '0005',
+  '0023',
+  '0012',
+  '002b',
+  'ff01',
+  '000b',
+  '000a',
+  '0015',
+];
 
 /** Chrome before the update, as FoxIO documents it (JA4 t13d1516h2_8daaf6152771_e5627efa2ab1). */
 export const CHROME_DOCUMENTED_HELLO: ClientHello = {
@@ -71,7 +116,29 @@ export const CHROME_DOCUMENTED_HELLO: ClientHello = {
 // TLS 1.2-only clients: Java 8 JSSE and Windows Schannel with TLS 1.3 disabled by policy.
 const JAVA8_HELLO: ClientHello = {
   version: '12',
-  ciphers: ['c02c', 'c02b', 'c030', 'c02f', '009f', '009e', 'c024', 'c023', 'c028', 'c027', 'c00a', 'c009', 'c014', 'c013', '009d', '009c', '003d', '003c', '0035', '002f', '00ff'],
+  ciphers: [
+    'c02c',
+    'c02b',
+    'c030',
+    'c02f',
+    '009f',
+    '009e',
+    'c024',
+    'c023',
+    'c028',
+    'c027',
+    'c00a',
+    'c009',
+    'c014',
+    'c013',
+    '009d',
+    '009c',
+    '003d',
+    '003c',
+    '0035',
+    '002f',
+    '00ff',
+  ],
   extensions: ['0000', '000a', '000b', '000d', '0017', 'ff01'],
   signatureAlgorithms: ['0603', '0601', '0503', '0501', '0403', '0401', '0303', '0301', '0203', '0201'],
   alpn: null,
@@ -81,9 +148,56 @@ const JAVA8_HELLO: ClientHello = {
 
 const CURL_PYTHON_HELLO: ClientHello = {
   version: '13',
-  ciphers: ['1302', '1303', '1301', 'c02c', 'c030', '009f', 'cca9', 'cca8', 'ccaa', 'c02b', 'c02f', '009e', 'c024', 'c028', '006b', 'c023', 'c027', '0067', 'c00a', 'c014', '0039', 'c009', 'c013', '0033', '009d', '009c', '003d', '003c', '0035', '002f', '00ff'],
+  ciphers: [
+    '1302',
+    '1303',
+    '1301',
+    'c02c',
+    'c030',
+    '009f',
+    'cca9',
+    'cca8',
+    'ccaa',
+    'c02b',
+    'c02f',
+    '009e',
+    'c024',
+    'c028',
+    '006b',
+    'c023',
+    'c027',
+    '0067',
+    'c00a',
+    'c014',
+    '0039',
+    'c009',
+    'c013',
+    '0033',
+    '009d',
+    '009c',
+    '003d',
+    '003c',
+    '0035',
+    '002f',
+    '00ff',
+  ],
   extensions: ['0000', '000b', '000a', '0023', '0016', '0017', '000d', '002b', '002d', '0033'],
-  signatureAlgorithms: ['0403', '0503', '0603', '0807', '0808', '0809', '080a', '080b', '0804', '0805', '0806', '0401', '0501', '0601'],
+  signatureAlgorithms: [
+    '0403',
+    '0503',
+    '0603',
+    '0807',
+    '0808',
+    '0809',
+    '080a',
+    '080b',
+    '0804',
+    '0805',
+    '0806',
+    '0401',
+    '0501',
+    '0601',
+  ],
   alpn: null,
   groups: [29, 23, 30, 25, 24],
   pointFormats: [0, 1, 2],

@@ -135,6 +135,7 @@ test('suricata-verify tls-store-02 mTLS: server and client certificate fields ma
   assert.deepEqual(o.server_certificate, {
     subject: 'C=HU, ST=Budapest, L=Budapest, O=TLSClientAuthSampleServer, CN=SampleServer',
     issuer: 'C=HU, ST=Budapest, L=Budapest, O=TLSClientAuthSampleCA, CN=SampleRoot',
+    dn_syntax: 'wire-order',
     serial: '00:C7:D4:28:8B:80:E0:1E:25',
     serial_format: 'hex',
     sha1: '06:39:f9:5d:fe:81:53:c4:9d:f0:ac:80:3e:2d:42:07:e8:96:de:09',

@@ -3,6 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagList, feed } from '../../../tests/sources/feed.ts';
+import { Diagnostics } from '../../diagnostics.ts';
+import { CertificateCache } from '../../normalize/certificate.ts';
+import { certInfoFromRaw } from '../../normalize/raw-cert.ts';
 import { suricataSource } from './source.ts';
 
 const tlsEvent = (tls: object, extra: object = {}) =>
@@ -18,7 +21,7 @@ test('server fields, SNI, version and fingerprints map onto the Observation', ()
   assert.equal(o.record_id, '1234');
   assert.deepEqual([o.source_ip, o.source_port, o.destination_ip, o.destination_port], ['10.0.0.2', 50000, '10.0.0.9', 443]);
   assert.deepEqual([o.sni, o.service, o.tls_version, o.ja3, o.ja3s, o.ja4], ['srv.example', 'srv.example', 'TLS 1.2', 'j3', 'j3s', 't12d_x']);
-  assert.deepEqual(o.server_certificate, { subject: 'CN=srv', issuer: 'CN=CA', serial: '00:0A', serial_format: 'hex', sha1: '06:39:f9', not_before: '2026-01-01T00:00:00.000Z', not_after: '2027-01-01T00:00:00.000Z' });
+  assert.deepEqual(o.server_certificate, { subject: 'CN=srv', issuer: 'CN=CA', dn_syntax: 'wire-order', serial: '00:0A', serial_format: 'hex', sha1: '06:39:f9', not_before: '2026-01-01T00:00:00.000Z', not_after: '2027-01-01T00:00:00.000Z' });
   assert.equal(o.client_certificate, undefined);
   assert.equal(o.client_certificate_visibility, 'absent');
 });
@@ -26,7 +29,7 @@ test('server fields, SNI, version and fingerprints map onto the Observation', ()
 test('tls.client becomes the client certificate; its chain drops the leaf', () => {
   const line = tlsEvent({ subject: 'CN=srv', version: 'TLS 1.2', client: { subject: 'CN=jane', serial: '00:27', certificate: 'LEAFB64', chain: ['LEAFB64', 'CAB64'] } });
   const o = feed(suricataSource, [line]).observations[0];
-  assert.deepEqual(o.client_certificate, { subject: 'CN=jane', serial: '00:27', serial_format: 'hex', pem: 'LEAFB64' });
+  assert.deepEqual(o.client_certificate, { subject: 'CN=jane', dn_syntax: 'wire-order', serial: '00:27', serial_format: 'hex', pem: 'LEAFB64' });
   assert.deepEqual(o.client_chain, [{ pem: 'CAB64' }]);
   assert.equal(o.client_certificate_visibility, 'present');
 });
@@ -75,4 +78,30 @@ test('invalid JSON, missing timestamp and wrong types are diagnosed with line an
 test('detection needs event_type and timestamp', () => {
   assert.ok(suricataSource.detect({ name: 'eve.json', firstLines: [tlsEvent({})] }) >= 0.9);
   assert.equal(suricataSource.detect({ name: 'x', firstLines: [JSON.stringify({ '@timestamp': 'x', tls: {} })] }), 0);
+});
+
+test('logged Suricata DNs (wire order) come out in RFC 4514 order, most specific RDN first', () => {
+  const diagnostics = new Diagnostics();
+  const parser = suricataSource.open({ file: 'eve.json', diagnostics, shared: new Map() });
+  const line = JSON.stringify({
+    timestamp: '2026-03-02T10:00:00.000000+0000',
+    event_type: 'tls',
+    src_ip: '10.0.0.1',
+    src_port: 50000,
+    dest_ip: '10.0.0.2',
+    dest_port: 443,
+    tls: {
+      version: 'TLS 1.2',
+      subject: 'C=US, O=Example Corp, CN=gateway',
+      issuerdn: 'C=US, O=Example Corp, CN=Issuing CA',
+      client: { subject: 'O=Example Corp, OU=Sales, CN=alice', issuerdn: 'C=US, O=Example Corp, CN=Issuing CA', serial: '0A:1B' },
+    },
+  });
+  const out = parser.line(line, 1);
+  const obs = Array.isArray(out) ? out[0] : out;
+  assert.ok(obs?.client_certificate);
+  const info = certInfoFromRaw(obs.client_certificate, new CertificateCache()).info;
+  assert.equal(info.subject, 'CN=alice,OU=Sales,O=Example Corp');
+  assert.equal(info.issuer, 'CN=Issuing CA,O=Example Corp,C=US');
+  assert.equal(info.serial, 'a1b');
 });

@@ -93,6 +93,8 @@ class SuricataParser implements LineParser {
     const leaf: RawCertificate = {};
     if (subject) leaf.subject = subject;
     if (issuer) leaf.issuer = issuer;
+    // Suricata prints DNs in wire order, most general RDN first (`C=US, O=…, CN=…`).
+    if (subject || issuer) leaf.dn_syntax = 'wire-order';
     if (serial) {
       leaf.serial = serial;
       leaf.serial_format = 'hex';

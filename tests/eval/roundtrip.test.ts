@@ -1,0 +1,58 @@
+// simulate → eval round trip on a small fleet (40 users, 7 days, every attack and benign
+// behaviour): the figures that must hold for the current ruleset, and every telemetry format read.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { evaluate } from '../../src/eval/index.ts';
+import { simulateFleet } from '../../src/simulate/index.ts';
+
+let root: string;
+let dir: string;
+let sessions: number;
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'certsignal-roundtrip-'));
+  dir = join(root, 'fleet');
+  const result = await simulateFleet({ outDir: dir, seed: '1', days: 7, users: 40, formats: ['ecs', 'zeek', 'suricata'] });
+  sessions = result.sessions;
+});
+
+after(() => rmSync(root, { recursive: true, force: true }));
+
+test('simulate → eval (ECS): every targeted attack caught by its expected rules, untargeted ones missed, no false positive', async () => {
+  const r = await evaluate(dir);
+  assert.equal(r.analyze.events, sessions);
+  assert.ok(r.attacks.length >= 9, `${r.attacks.length} attacks`);
+  for (const a of r.attacks) {
+    if (a.expected_rules.length > 0) {
+      assert.ok(a.detected, `${a.id} (${a.type}) not detected`);
+      assert.deepEqual(a.missed_expected_rules, [], `${a.id} (${a.type}): expected rules silent`);
+    } else {
+      assert.equal(a.detected, false, `${a.id} (${a.type}) has no expected rule but was detected: update its expected_rules`);
+    }
+  }
+  const targeted = r.attacks.filter((a) => a.expected_rules.length > 0).length;
+  assert.ok(targeted < r.attacks.length, 'the fleet includes an attack the current ruleset does not target (night sweep)');
+  assert.equal(r.recall, Math.round((targeted / r.attacks.length) * 10_000) / 10_000);
+  assert.equal(r.recall_targeted, 1);
+  assert.equal(r.precision, 1);
+  assert.equal(r.totals.false_positives, 0);
+  assert.deepEqual(
+    r.benign.map((b) => [b.behaviour, b.alerts]),
+    r.benign.map((b) => [b.behaviour, 0]),
+  );
+  assert.equal(r.benign_alerts_per_1000_entity_days, 0);
+  assert.ok(r.totals.benign_entity_days > 100);
+});
+
+test('simulate → eval reads every format of the same fleet: Zeek and Suricata carry the same sessions', async () => {
+  for (const format of ['zeek', 'suricata'] as const) {
+    const r = await evaluate(dir, { format });
+    assert.equal(r.format, format);
+    assert.equal(r.analyze.events, sessions, `${format}: events`);
+    assert.equal(r.analyze.skipped, 0, `${format}: skipped records`);
+    assert.equal(r.attacks.length, (await evaluate(dir)).attacks.length);
+  }
+});
