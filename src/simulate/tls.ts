@@ -3,8 +3,9 @@
 // fleet-wide update rolls out, and attacker tooling. JA4 values are computed from a concrete
 // ClientHello (cipher, extension and signature-algorithm lists) with FoxIO's JA4 algorithm, and
 // JA3 is the MD5 of the matching JA3 string, so every fingerprint is the real digest of a handshake.
-import { createHash } from 'node:crypto';
 import { TLS_CLIENTS, type TlsClientClass } from '../fleet/index.ts';
+import { ja3, ja4 } from '../tls/fingerprints.ts';
+import type { ClientHello as WireClientHello } from '../tls/hello.ts';
 
 /** A ClientHello reduced to what JA3 and JA4 read (GREASE already removed). */
 export interface ClientHello {
@@ -23,34 +24,46 @@ export interface ClientHello {
   pointFormats: readonly number[];
 }
 
-const sha12 = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 12);
+const VERSION_NUMBER: Record<ClientHello['version'], number> = { '13': 0x0304, '12': 0x0303, '11': 0x0302, '10': 0x0301 };
 
-/** FoxIO JA4 (TCP, SNI present when extension 0000 is offered). */
-export function ja4Of(hello: ClientHello): string {
-  const sni = hello.extensions.includes('0000') ? 'd' : 'i';
-  const two = (n: number): string => String(Math.min(n, 99)).padStart(2, '0');
-  const alpn = hello.alpn ? `${hello.alpn[0]}${hello.alpn[hello.alpn.length - 1]}` : '00';
-  const a = `t${hello.version}${sni}${two(hello.ciphers.length)}${two(hello.extensions.length)}${alpn}`;
-  const b = hello.ciphers.length > 0 ? sha12([...hello.ciphers].sort().join(',')) : '000000000000';
-  const exts = hello.extensions.filter((e) => e !== '0000' && e !== '0010').sort();
-  const cText =
-    hello.signatureAlgorithms.length > 0 ? `${exts.join(',')}_${hello.signatureAlgorithms.join(',')}` : exts.join(',');
-  const c = exts.length > 0 ? sha12(cText) : '000000000000';
-  return `${a}_${b}_${c}`;
+/** The simulator's reduced hello as the wire-level ClientHello that src/tls fingerprints. */
+function toWireHello(hello: ClientHello): WireClientHello {
+  const version = VERSION_NUMBER[hello.version];
+  const hex = (h: string): number => Number.parseInt(h, 16);
+  const alpnData = hello.alpn ? alpnExtension(hello.alpn) : new Uint8Array(0);
+  return {
+    legacy_version: Math.min(version, 0x0303),
+    version,
+    cipher_suites: hello.ciphers.map(hex),
+    extensions: hello.extensions.map((e) => ({ type: hex(e), data: e === '0010' ? alpnData : new Uint8Array(0) })),
+    sni: hello.extensions.includes('0000') ? 'sim.example' : null,
+    alpn: hello.alpn ? [hello.alpn] : [],
+    supported_groups: [...hello.groups],
+    ec_point_formats: [...hello.pointFormats],
+    signature_algorithms: hello.signatureAlgorithms.map(hex),
+    supported_versions: version === 0x0304 ? [0x0304, 0x0303] : [],
+  };
 }
 
-const LEGACY_VERSION: Record<ClientHello['version'], number> = { '13': 771, '12': 771, '11': 770, '10': 769 };
+/** ALPN extension body: a 2-byte list length, then one length-prefixed protocol name. */
+function alpnExtension(protocol: string): Uint8Array {
+  const name = Buffer.from(protocol, 'latin1');
+  const out = new Uint8Array(3 + name.length);
+  out[0] = 0;
+  out[1] = name.length + 1;
+  out[2] = name.length;
+  out.set(name, 3);
+  return out;
+}
+
+/** FoxIO JA4 of the hello (TCP), computed by certsignal's own JA4 implementation (src/tls). */
+export function ja4Of(hello: ClientHello): string {
+  return ja4(toWireHello(hello), 'tcp').ja4;
+}
 
 /** The JA3 string (`version,ciphers,extensions,groups,point formats`, decimal). */
 export function ja3StringOf(hello: ClientHello): string {
-  const dec = (hex: readonly string[]): string => hex.map((h) => Number.parseInt(h, 16)).join('-');
-  return [
-    LEGACY_VERSION[hello.version],
-    dec(hello.ciphers),
-    dec(hello.extensions),
-    hello.groups.join('-'),
-    hello.pointFormats.join('-'),
-  ].join(',');
+  return ja3(toWireHello(hello)).string;
 }
 
 function clientFrom(
@@ -60,8 +73,9 @@ function clientFrom(
   cipher: string,
   hello: ClientHello,
 ): TlsClientClass & { ja3String: string } {
-  const ja3String = ja3StringOf(hello);
-  return { id, label, version, cipher, ja3: createHash('md5').update(ja3String).digest('hex'), ja4: ja4Of(hello), ja3String };
+  const wire = toWireHello(hello);
+  const fingerprint = ja3(wire);
+  return { id, label, version, cipher, ja3: fingerprint.hash, ja4: ja4(wire, 'tcp').ja4, ja3String: fingerprint.string };
 }
 
 // Chrome's ClientHello as in FoxIO's JA4 documentation (raw, original order).

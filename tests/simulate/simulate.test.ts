@@ -277,3 +277,8 @@ test('the CLI refuses a non-empty --out without --force and names the valid atta
   const small = JSON.parse(readFileSync(join(busy, 'labels.json'), 'utf8')) as Labels;
   assert.deepEqual([small.attacks.length, small.benign.length], [0, 0]);
 });
+
+test('the simulator fingerprints its TLS clients with certsignal\'s own JA4: Chrome gives FoxIO\'s documented value', async () => {
+  const { ja4Of, CHROME_DOCUMENTED_HELLO } = await import('../../src/simulate/tls.ts');
+  assert.equal(ja4Of(CHROME_DOCUMENTED_HELLO), 't13d1516h2_8daaf6152771_e5627efa2ab1');
+});
