@@ -1,12 +1,17 @@
 // One benchmark measurement, run in its own child process by analyze.bench.ts so that peak RSS
 // belongs to that measurement alone. Prints one JSON line (the result) on stdout.
-// Usage: node bench/measure.ts baseline|analyze <data dir> [--format ID]
-import { createReadStream } from 'node:fs';
+// Modes: baseline (read + split + JSON.parse), analyze (the pipeline, all rules; also reports the
+// entities its churn / key-reuse / expired / revoked alerts name), duckdb (the same rules as SQL).
+// Usage: node bench/measure.ts baseline|analyze|duckdb <data dir> [--format ID]
+import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { RuleEntities } from './sql-rules.ts';
+
+export type Mode = 'baseline' | 'analyze' | 'duckdb';
 
 export interface Measurement {
-  mode: 'baseline' | 'analyze';
+  mode: Mode;
   available: boolean;
   reason?: string;
   events: number;
@@ -19,6 +24,12 @@ export interface Measurement {
   alerts?: number;
   skipped?: number;
   alertsByRule?: Record<string, number>;
+  /** analyze / duckdb: the entities each of the seed's three rules named (see sql-rules.ts). */
+  entities?: Partial<RuleEntities>;
+  /** duckdb: seconds loading the NDJSON into a table, and running the rule queries; threads used. */
+  loadSeconds?: number;
+  querySeconds?: number;
+  threads?: number;
 }
 
 // Latency window: 4,096 events, the pipeline's read batch (src/sources/lines.ts). analyze parses a
@@ -114,18 +125,22 @@ async function analyzeRun(dir: string, format: string | undefined): Promise<Meas
   }
   const clock = new BatchClock();
   let alerts = 0;
+  const found = { churn: new Set<string>(), reuse: new Set<string>(), expired: new Set<string>(), revoked: new Set<string>() };
+  const optional = (name: string): string | undefined => (existsSync(join(dir, name)) ? join(dir, name) : undefined);
   const started = performance.now();
   const result = await analyze({
     inputs: [join(dir, 'events.ndjson')],
     format,
-    assets: join(dir, 'assets.csv'),
-    identities: join(dir, 'identities.csv'),
+    // The synthetic entity-sweep data has no asset registry or identity file.
+    assets: optional('assets.csv'),
+    identities: optional('identities.csv'),
     trustAnchors: join(dir, 'trust-anchors.pem'),
     crls: [join(dir, 'crl.pem')],
     configPath: join(dir, 'certsignal.yaml'),
     collectAlerts: false,
-    onAlert: () => {
+    onAlert: (alert: Alert) => {
       alerts++;
+      collectEntities(alert, found);
     },
     // Called once per normalized event: the clock turns it into per-batch latencies.
     onEvent: () => clock.tick(),
@@ -143,14 +158,76 @@ async function analyzeRun(dir: string, format: string | undefined): Promise<Meas
     alerts: result.stats.alerts ?? alerts,
     skipped: result.stats.skipped,
     alertsByRule: result.stats.alertsByRule,
+    entities: {
+      churn: [...found.churn].sort(),
+      reuse: [...found.reuse].sort(),
+      expired: [...found.expired].sort(),
+      revoked: [...found.revoked].sort(),
+    },
+  };
+}
+
+/** The alert fields analyze.bench.ts needs (the full type lives in src/schema/alert.ts). */
+interface Alert {
+  rule: string;
+  user: string | null;
+  cert_sha256: string | null;
+  evidence: Record<string, unknown>;
+}
+
+/**
+ * The entity an alert of the seed's three rules names, in the SQL's terms: the user for
+ * cert-churn (device-only bursts are left out: the SQL counts per user), every certificate of the
+ * key for key-reuse, the certificate for expired (variant expired, not not-yet-valid) and revoked.
+ */
+function collectEntities(alert: Alert, found: Record<'churn' | 'reuse' | 'expired' | 'revoked', Set<string>>): void {
+  const ev = alert.evidence;
+  if (alert.rule === 'cert-churn' && ev.new_certificates !== undefined) {
+    const entity = ev.entity as { kind: string; id: string };
+    if (entity.kind === 'user') found.churn.add(entity.id);
+    for (const other of (ev.also_entities as { kind: string; id: string }[] | undefined) ?? [])
+      if (other.kind === 'user') found.churn.add(other.id);
+  } else if (alert.rule === 'key-reuse') {
+    for (const c of (ev.certificates as { sha256: string | null }[] | undefined) ?? [])
+      if (c.sha256) found.reuse.add(c.sha256.toLowerCase());
+  } else if (alert.rule === 'expired-cert' && ev.seconds_expired !== undefined && alert.cert_sha256) {
+    found.expired.add(alert.cert_sha256.toLowerCase());
+  } else if (alert.rule === 'revoked-cert' && alert.cert_sha256) {
+    found.revoked.add(alert.cert_sha256.toLowerCase());
+  }
+}
+
+/** The seed's three rules as SQL in DuckDB (sql-rules.ts); the time includes loading the NDJSON. */
+async function duckdbRun(dir: string): Promise<Measurement> {
+  const { runSqlRules } = await import('./sql-rules.ts');
+  const r = await runSqlRules(dir);
+  const seconds = r.loadSeconds + r.querySeconds;
+  return {
+    mode: 'duckdb',
+    available: true,
+    events: r.rows,
+    seconds,
+    eventsPerSecond: r.rows / seconds,
+    peakRssMb: peakRssMb(),
+    batchLatencyUsPerEvent: { p50: null, p99: null, batches: 0 },
+    entities: r.entities,
+    loadSeconds: r.loadSeconds,
+    querySeconds: r.querySeconds,
+    threads: r.threads,
   };
 }
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { format: { type: 'string' } } });
 const [mode, dir] = positionals;
 try {
-  if (!dir || (mode !== 'baseline' && mode !== 'analyze')) throw new Error('usage: measure.ts baseline|analyze <data dir>');
-  const m = mode === 'baseline' ? await baseline(join(dir, 'events.ndjson')) : await analyzeRun(dir, values.format);
+  if (!dir || (mode !== 'baseline' && mode !== 'analyze' && mode !== 'duckdb'))
+    throw new Error('usage: measure.ts baseline|analyze|duckdb <data dir>');
+  const m =
+    mode === 'baseline'
+      ? await baseline(join(dir, 'events.ndjson'))
+      : mode === 'analyze'
+        ? await analyzeRun(dir, values.format)
+        : await duckdbRun(dir);
   process.stdout.write(`${JSON.stringify(m)}\n`);
 } catch (err) {
   process.stdout.write(`${JSON.stringify({ mode, available: false, reason: (err as Error).message })}\n`);
