@@ -38,7 +38,7 @@ export class TrustStore implements CrlIssuerSource {
   readonly anchors: readonly ParsedCertificate[];
 
   constructor(anchors: ParsedCertificate[], options: { cacheMax?: number } = {}) {
-    this.cacheMax = options.cacheMax ?? 50_000;
+    this.cacheMax = options.cacheMax ?? 250_000;
     const unique: ParsedCertificate[] = [];
     for (const a of anchors) {
       const sha = a.info.sha256 as string;

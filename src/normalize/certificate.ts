@@ -873,7 +873,7 @@ export class CertificateCache {
   private readonly max: number;
   hits = 0;
   misses = 0;
-  constructor(max = 50_000) {
+  constructor(max = 100_000) {
     this.max = max;
   }
 

@@ -16,7 +16,7 @@ export interface RawCertWhere {
 }
 
 const dnMemo = new Map<string, string | null>();
-const DN_MEMO_MAX = 20_000;
+const DN_MEMO_MAX = 250_000;
 
 /** canonicalDn, memoised: real logs repeat the same few DNs on every line. */
 function memoDn(text: string, syntax: DnSyntax): string | null {
@@ -213,7 +213,7 @@ interface LoggedMemo {
 }
 
 const loggedMemo = new Map<string, LoggedMemo>();
-const LOGGED_MEMO_MAX = 50_000;
+const LOGGED_MEMO_MAX = 250_000;
 const SEP = '\u0001';
 
 /**
