@@ -3,28 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { CertsignalError, ExitCode } from '../errors.ts';
 
-/** Attack types `certsignal simulate` injects (an unknown type is still accepted: newer simulators may add some). */
-export const ATTACK_TYPES = [
-  'churn-after-key-theft',
-  'stolen-cert-replay',
-  'key-shared-across-accounts',
-  'service-cert-on-laptop',
-  'expired-cert-use',
-  'revoked-cert-use',
-  'foreign-or-self-signed-cert',
-  'tls-stack-change',
-  'night-service-sweep',
-] as const;
-
-/** Legitimate behaviours `certsignal simulate` injects (an unknown one is still accepted). */
-export const BENIGN_BEHAVIOURS = [
-  'automation-rotation',
-  'device-reenrollment',
-  'travel',
-  'fleet-browser-update',
-  'new-hire',
-  'late-work',
-] as const;
+/** Attack types and benign behaviours come from the simulator's contract (an unknown type in a
+ * labels file is still accepted: newer simulators may add some). */
+export { ATTACK_TYPES, BENIGN_BEHAVIOURS } from '../simulate/types.ts';
 
 /** The entities a labelled attack or benign behaviour involves; every list may be empty. */
 export interface LabelledEntities {
