@@ -7,22 +7,11 @@ import { SEVERITIES, type Severity } from '../schema/alert.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
 import { Pseudonymiser } from '../sinks/pseudonymise.ts';
 import { renderAlertTable, renderSummary } from '../sinks/table.ts';
-import { diagnosticsSummary, maxLineBytesOverride, noInputReadable, parseSetFlags, progressReporter, stderrDiagnostics } from './output.ts';
+import { diagnosticsSummary, type InputCliOptions, inputAnalyzeOptions, noInputReadable, progressReporter, stderrDiagnostics } from './output.ts';
 
-export interface AnalyzeCliOptions {
-  format?: string;
-  assets?: string;
-  identities?: string;
-  trustAnchors?: string;
-  crl?: string[];
-  config?: string;
-  set?: string[];
-  maxLineBytes?: string;
+export interface AnalyzeCliOptions extends InputCliOptions {
   state?: string;
-  output?: string;
   failOn?: string;
-  quiet?: boolean;
-  progress?: boolean;
   pseudonymise?: boolean;
   pseudonymiseKeyFile?: string;
 }
@@ -76,13 +65,7 @@ export async function runAnalyze(inputs: string[], opts: AnalyzeCliOptions): Pro
   let failed = false;
   const options: AnalyzeOptions = {
     inputs,
-    format: opts.format,
-    assets: opts.assets,
-    identities: opts.identities,
-    trustAnchors: opts.trustAnchors,
-    crls: opts.crl,
-    configPath: opts.config,
-    configOverrides: parseSetFlags(opts.set, maxLineBytesOverride(opts.maxLineBytes)),
+    ...inputAnalyzeOptions(opts),
     statePath: opts.state,
     diagnostics,
     collectAlerts: output === 'table',

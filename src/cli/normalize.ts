@@ -3,21 +3,9 @@
 import { CertsignalError, ExitCode } from '../errors.ts';
 import { analyze } from '../pipeline/analyze.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
-import { diagnosticsSummary, maxLineBytesOverride, noInputReadable, parseSetFlags, progressReporter, stderrDiagnostics } from './output.ts';
+import { diagnosticsSummary, type InputCliOptions, inputAnalyzeOptions, noInputReadable, progressReporter, stderrDiagnostics } from './output.ts';
 
-export interface NormalizeCliOptions {
-  format?: string;
-  assets?: string;
-  identities?: string;
-  trustAnchors?: string;
-  crl?: string[];
-  config?: string;
-  set?: string[];
-  maxLineBytes?: string;
-  output?: string;
-  quiet?: boolean;
-  progress?: boolean;
-}
+export type NormalizeCliOptions = InputCliOptions;
 
 export async function runNormalize(inputs: string[], opts: NormalizeCliOptions): Promise<number> {
   if (inputs.length === 0) throw new CertsignalError('E_USAGE', 'no input files (use - for stdin)');
@@ -31,13 +19,7 @@ export async function runNormalize(inputs: string[], opts: NormalizeCliOptions):
   try {
     result = await analyze({
       inputs,
-      format: opts.format,
-      assets: opts.assets,
-      identities: opts.identities,
-      trustAnchors: opts.trustAnchors,
-      crls: opts.crl,
-      configPath: opts.config,
-      configOverrides: parseSetFlags(opts.set, maxLineBytesOverride(opts.maxLineBytes)),
+      ...inputAnalyzeOptions(opts),
       diagnostics,
       detect: false,
       onProgress: progress.update,

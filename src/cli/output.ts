@@ -95,3 +95,31 @@ export function maxLineBytesOverride(value: string | undefined): ConfigOverrides
   if (!Number.isInteger(n) || n < 1) throw new CertsignalError('E_USAGE', `--max-line-bytes must be a positive integer, got "${value}"`);
   return { input: { max_line_bytes: n } } as ConfigOverrides;
 }
+
+/** The input and enrichment flags `analyze` and `normalize` share. */
+export interface InputCliOptions {
+  format?: string;
+  assets?: string;
+  identities?: string;
+  trustAnchors?: string;
+  crl?: string[];
+  config?: string;
+  set?: string[];
+  maxLineBytes?: string;
+  output?: string;
+  quiet?: boolean;
+  progress?: boolean;
+}
+
+/** Those flags as the corresponding `analyze()` options. */
+export function inputAnalyzeOptions(opts: InputCliOptions) {
+  return {
+    format: opts.format,
+    assets: opts.assets,
+    identities: opts.identities,
+    trustAnchors: opts.trustAnchors,
+    crls: opts.crl,
+    configPath: opts.config,
+    configOverrides: parseSetFlags(opts.set, maxLineBytesOverride(opts.maxLineBytes)),
+  };
+}
