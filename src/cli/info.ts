@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import { RULES } from '../detect/registry.ts';
 import { ExitCode } from '../errors.ts';
-import { listFormats } from '../sources/read.ts';
+import { listAllFormats } from '../sources/read.ts';
 
 export function runRules(opts: { output?: string }): number {
   const rows = RULES.map((r) => ({
@@ -24,6 +24,6 @@ export function runRules(opts: { output?: string }): number {
 }
 
 export function runFormats(): number {
-  for (const f of listFormats()) process.stdout.write(`${f.id.padEnd(16)} ${f.description}\n`);
+  for (const f of listAllFormats()) process.stdout.write(`${f.id.padEnd(16)} ${f.description}\n`);
   return ExitCode.OK;
 }

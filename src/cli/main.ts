@@ -5,6 +5,7 @@ import { CertsignalError, ExitCode } from '../errors.ts';
 import { runAnalyze } from './analyze.ts';
 import { runDemo } from './demo.ts';
 import { runEval } from './eval.ts';
+import { runPcap } from './pcap.ts';
 import { runSimulate } from './simulate.ts';
 import { runNormalize } from './normalize.ts';
 import { runFormats, runRules } from './info.ts';
@@ -62,6 +63,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
   )
     .addOption(new Option('--output <mode>', 'json').choices(['json']))
     .action(async (files: string[], opts) => setExit(await runNormalize(files, opts)));
+
+  program
+    .command('pcap')
+    .description('one record per TLS session of pcap/pcapng captures: JA4/JA3/JA3S, SNI, ALPN, versions, certificates')
+    .argument('<files...>', 'capture files (.pcap, .pcapng; .gz ok)')
+    .addOption(new Option('--output <mode>', 'json (one record per line) or table').choices(['json', 'table']))
+    .option('--ja4plus', 'also compute JA4S and JA4X (FoxIO License 1.1: non-commercial use only)')
+    .option('-q, --quiet', 'no summary or diagnostics on stderr')
+    .option('--no-progress', 'no progress bar (it is only shown on a TTY anyway)')
+    .action(async (files: string[], opts) => setExit(await runPcap(files, opts)));
 
   program
     .command('simulate')

@@ -1,22 +1,23 @@
 // Turns input paths into a stream of Observation batches: detects each file's format, orders
 // files by phase (Zeek x509 before ssl), adds a Zeek ssl.log's sibling x509.log, and reports
 // per-file statistics. Bad input becomes diagnostics; only a bad `--format` value is an error.
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { Diagnostics } from '../diagnostics.ts';
 import { CertsignalError, ExitCode } from '../errors.ts';
 import type { Observation } from '../schema/event.ts';
 import { LineReader, detectionName } from './lines.ts';
-import { FORMAT_ALIASES, SOURCES, sourceById } from './registry.ts';
-import type { FileContext, LineSource, SharedSourceState } from './types.ts';
+import { BINARY_SOURCES, binarySourceFor, FORMAT_ALIASES, SOURCES, sourceById } from './registry.ts';
+import type { BinarySource, FileContext, LineSource, SharedSourceState } from './types.ts';
 import { findX509Siblings } from './zeek/siblings.ts';
 
 /** What happened to one input file; `format` is null when it was not read. */
 export interface FileStats {
   file: string;
   format: string | null;
-  /** Lines read (including headers and blank lines). */
+  /** Lines read (including headers and blank lines); packets for a capture. */
   lines: number;
   /** Data records (headers excluded), skipped ones included. */
   records: number;
@@ -62,10 +63,64 @@ export function resolveFormat(name: string): LineSource[] {
   const ids = FORMAT_ALIASES[name] ?? [name];
   const sources = ids.map((id) => sourceById(id)).filter((s): s is LineSource => s !== undefined);
   if (sources.length === 0) {
-    const known = [...SOURCES.map((s) => s.id), ...Object.keys(FORMAT_ALIASES)].join(', ');
+    const known = [...SOURCES.map((s) => s.id), ...BINARY_SOURCES.map((s) => s.id), ...Object.keys(FORMAT_ALIASES)].join(', ');
     throw new CertsignalError('E_USAGE', `unknown format "${name}" (known: ${known})`, ExitCode.USAGE);
   }
   return sources;
+}
+
+/** Every known format including binary ones (captures), in registry order. */
+export function listAllFormats(): FormatInfo[] {
+  return [...listFormats(), ...BINARY_SOURCES.map((s) => ({ id: s.id, description: s.description, phase: s.phase ?? 1 }))];
+}
+
+/**
+ * The first bytes of a file (decompressed when it is gzip), for binary-format detection; null
+ * when it cannot be read (the line reader then reports why).
+ */
+export async function readHead(path: string): Promise<Uint8Array | null> {
+  let fh: Awaited<ReturnType<typeof open>> | null = null;
+  try {
+    fh = await open(path, 'r');
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const head = buf.subarray(0, bytesRead);
+    if (bytesRead >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      try {
+        return gunzipSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, 64);
+      } catch {
+        return head.subarray(0, 64);
+      }
+    }
+    return head.subarray(0, 64);
+  } catch {
+    return null;
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
+
+/** The binary source that recognises these first bytes, or null. */
+function pickBinary(head: Uint8Array, file: string): BinarySource | null {
+  let best: BinarySource | null = null;
+  let bestScore = 0;
+  for (const s of BINARY_SOURCES) {
+    const score = s.detectBytes(head, detectionName(file));
+    if (score > bestScore) {
+      best = s;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** A name that promises a capture (`x.pcap`, `x.pcapng`, `x.cap`, `.gz` stripped). */
+function capturelikeName(file: string): boolean {
+  return /\.(pcap|pcapng|cap)$/i.test(detectionName(file));
+}
+
+function hexHead(head: Uint8Array): string {
+  return Buffer.from(head.subarray(0, 4)).toString('hex');
 }
 
 function pickSource(candidates: readonly LineSource[], file: string, lines: string[], forced: boolean): LineSource | null {
@@ -93,6 +148,11 @@ function pickSource(candidates: readonly LineSource[], file: string, lines: stri
  * source recognises it (or it cannot be read; `diagnostics` then says why).
  */
 export async function detectFormat(path: string, options: { diagnostics?: Diagnostics; stdin?: Readable } = {}): Promise<string | null> {
+  if (path !== '-') {
+    const head = await readHead(path);
+    const binary = head ? pickBinary(head, path) : null;
+    if (binary) return binary.id;
+  }
   const reader = new LineReader(path, { diagnostics: options.diagnostics ?? new Diagnostics(), stream: path === '-' ? options.stdin : undefined });
   const lines = await reader.sample();
   reader.close();
@@ -102,7 +162,7 @@ export async function detectFormat(path: string, options: { diagnostics?: Diagno
 
 interface Plan {
   file: string;
-  source: LineSource;
+  source: LineSource | BinarySource;
   /** Kept open only for stdin, whose sampled bytes cannot be read again. */
   reader: LineReader | null;
   sibling: boolean;
@@ -120,13 +180,49 @@ function emptyStats(file: string, format: string | null, sibling = false): FileS
  */
 export async function* readObservations(inputs: string[], options: ReadOptions): AsyncGenerator<Observation[]> {
   const { diagnostics } = options;
-  const forced = options.format ? resolveFormat(options.format) : null;
+  const forcedBinary = options.format ? binarySourceFor(options.format) : undefined;
+  const forced = options.format && !forcedBinary ? resolveFormat(options.format) : null;
   const candidates = forced ?? SOURCES;
   const done = (s: FileStats) => options.onFile?.(s);
 
   const plans: Plan[] = [];
   let order = 0;
   for (const file of inputs) {
+    // Captures are told by their magic bytes before any line source looks at them.
+    if (forcedBinary && file === '-') {
+      diagnostics.report({
+        level: 'error',
+        reason: 'unknown-format',
+        file,
+        message: `reading a ${forcedBinary.id} capture from stdin is not supported; give the file path`,
+      });
+      done(emptyStats(file, null));
+      continue;
+    }
+    if (forcedBinary) {
+      plans.push({ file, source: forcedBinary, reader: null, sibling: false, order: order++ });
+      continue;
+    }
+    if (forced === null && file !== '-') {
+      const head = await readHead(file);
+      if (head !== null) {
+        const binary = pickBinary(head, file);
+        if (binary) {
+          plans.push({ file, source: binary, reader: null, sibling: false, order: order++ });
+          continue;
+        }
+        if (capturelikeName(file) && head.length > 0) {
+          diagnostics.report({
+            level: 'error',
+            reason: 'unknown-format',
+            file,
+            message: `${file} is named like a capture but is not pcap or pcapng (first bytes ${hexHead(head)}; expected a1b2c3d4, d4c3b2a1, a1b23c4d, 4d3cb2a1 or 0a0d0d0a)`,
+          });
+          done(emptyStats(file, null));
+          continue;
+        }
+      }
+    }
     const reader = new LineReader(file, {
       diagnostics,
       maxLineBytes: options.maxLineBytes,
@@ -190,6 +286,37 @@ export async function* readObservations(inputs: string[], options: ReadOptions):
   const shared: SharedSourceState = new Map();
   let bytesBefore = 0;
   for (const plan of plans) {
+    if (plan.source.kind === 'binary') {
+      const stats = emptyStats(plan.file, plan.source.id, plan.sibling);
+      const skippedBefore = diagnostics.skippedRecords;
+      const before = bytesBefore;
+      const read = plan.source.read({
+        file: plan.file,
+        diagnostics,
+        shared,
+        onBytes: options.onProgress ? (n) => options.onProgress?.(before + n, totalBytes) : undefined,
+      });
+      try {
+        for await (const batch of read) {
+          if (batch.length === 0) continue;
+          stats.observations += batch.length;
+          yield batch;
+        }
+      } catch (err) {
+        if (!(err instanceof CertsignalError)) throw err;
+        diagnostics.report({ level: 'error', reason: 'file-unreadable', file: plan.file, message: err.message });
+      }
+      const counts = read.counts();
+      stats.lines = counts.units;
+      stats.records = counts.records;
+      stats.ignored = counts.ignored;
+      stats.skipped = diagnostics.skippedRecords - skippedBefore;
+      bytesBefore += counts.bytes;
+      options.onProgress?.(bytesBefore, totalBytes);
+      done(stats);
+      continue;
+    }
+    const source = plan.source;
     const reader =
       plan.reader ??
       new LineReader(plan.file, {
@@ -198,7 +325,7 @@ export async function* readObservations(inputs: string[], options: ReadOptions):
         onBytes: options.onProgress ? (n) => options.onProgress?.(bytesBefore + n, totalBytes) : undefined,
       });
     const ctx: FileContext = { file: plan.file, diagnostics, shared };
-    const parser = plan.source.open(ctx);
+    const parser = source.open(ctx);
     const stats = emptyStats(plan.file, plan.source.id, plan.sibling);
     const skippedBefore = diagnostics.skippedRecords;
     let nonEmpty = 0;

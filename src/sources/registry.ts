@@ -1,20 +1,31 @@
 // The explicit list of input formats. A new format is a new folder plus one line here.
-import type { LineSource } from './types.ts';
+import type { BinarySource, LineSource } from './types.ts';
 import { ecsSource } from './ecs/source.ts';
+import { pcapSource } from './pcap/source.ts';
 import { suricataSource } from './suricata/source.ts';
 import { zeekSslSource, zeekX509Source } from './zeek/source.ts';
 
 /** Every source, in tie-break order (earlier wins when two detect scores are equal). */
 export const SOURCES: readonly LineSource[] = [zeekX509Source, zeekSslSource, suricataSource, ecsSource];
 
+/** Binary sources (captures), detected by magic bytes before any line source is tried. */
+export const BINARY_SOURCES: readonly BinarySource[] = [pcapSource];
+
 /** Short names accepted by `--format` besides the ids; `zeek` picks ssl or x509 per file. */
 export const FORMAT_ALIASES: Readonly<Record<string, readonly string[]>> = {
   zeek: ['zeek-ssl', 'zeek-x509'],
   suricata: ['suricata-eve'],
   eve: ['suricata-eve'],
+  pcapng: ['pcap'],
 };
 
 /** The source with this id, or undefined. */
 export function sourceById(id: string): LineSource | undefined {
   return SOURCES.find((s) => s.id === id);
+}
+
+/** The binary source for a `--format` value (id or alias), or undefined. */
+export function binarySourceFor(name: string): BinarySource | undefined {
+  const ids = FORMAT_ALIASES[name] ?? [name];
+  return BINARY_SOURCES.find((s) => ids.includes(s.id));
 }

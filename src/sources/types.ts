@@ -54,4 +54,37 @@ export interface LineSource {
   open(ctx: FileContext): LineParser;
 }
 
-export type Source = LineSource;
+/** What a binary source gets for one file: the line-source context plus a byte-progress callback. */
+export interface BinaryFileContext extends FileContext {
+  /** Bytes of this file consumed so far (compressed bytes for .gz), for progress bars. */
+  onBytes?: (bytesRead: number) => void;
+}
+
+/** The observations of one binary file, with its counts for the run summary once iterated. */
+export interface BinaryRead extends AsyncIterable<Observation[]> {
+  /**
+   * `records` = units read (e.g. TCP/UDP conversations of a capture), `ignored` = units that were
+   * not the kind this source turns into observations (non-TLS traffic), `units` = what the
+   * format's low-level unit is counted as in `FileStats.lines` (packets), `bytes` = bytes consumed.
+   */
+  counts(): { records: number; ignored: number; units: number; bytes: number };
+}
+
+/**
+ * A source that reads a binary container (pcap / pcapng) rather than lines. Detected by the
+ * file's first bytes (decompressed when the file is gzip); cannot read stdin.
+ */
+export interface BinarySource {
+  kind: 'binary';
+  /** Stable format id, accepted by `--format`. */
+  id: string;
+  description: string;
+  /** As LineSource.phase. Default 1. */
+  phase?: number;
+  /** Confidence 0..1 from the first bytes (at least 4 when the file has them) and the file name. */
+  detectBytes(head: Uint8Array, name: string): number;
+  /** Reads one file. Bad input becomes diagnostics on `ctx.diagnostics`; only an unopenable file may throw. */
+  read(ctx: BinaryFileContext): BinaryRead;
+}
+
+export type Source = LineSource | BinarySource;
