@@ -5,6 +5,7 @@
 //   2. the seed's three deterministic rules as SQL in DuckDB over the same files (load included),
 //      its time beside analyze's, and whether both name the same entities;
 //   3. how cost grows with distinct entities (1k / 100k / 1M accounts, synthetic certificates).
+//   4. certsignal pcap beside tshark on captures (bench/pcap.bench.ts).
 // Every measurement runs in its own child process (bench/measure.ts), so peak RSS is per
 // measurement. Prints tables and writes bench/results.json.
 // Usage: node_modules/.bin/node bench/analyze.bench.ts [--quick] [--entities N] [--seed S] [--format ID] [--no-sql]
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { type BenchDataResult, benchDataName, generateBenchDataSets, type InjectedCases } from './generate.ts';
 import type { Measurement, Mode } from './measure.ts';
+import { printPcapTables, runPcapBench } from './pcap.bench.ts';
 import type { RuleEntities } from './sql-rules.ts';
 import { generateSynthetic, syntheticDataName } from './synthetic.ts';
 
@@ -420,6 +422,15 @@ async function main(): Promise<void> {
   }
   console.log(t4.toString());
 
+  // 4. Captures: certsignal pcap beside tshark on the same files (bench/pcap.bench.ts).
+  let pcap: Awaited<ReturnType<typeof runPcapBench>> | null = null;
+  try {
+    pcap = await runPcapBench({ quick: values.quick });
+    printPcapTables(pcap);
+  } catch (err) {
+    console.error(`pcap bench failed: ${(err as Error).message}`);
+  }
+
   const wallSeconds = (performance.now() - wallStart) / 1000;
   const loadEnd = loadavg();
   console.log(
@@ -471,6 +482,7 @@ async function main(): Promise<void> {
       analyze: r.analyze,
       ratio: r.ratio,
     })),
+    pcap,
   };
   const out = new URL('./results.json', import.meta.url).pathname;
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
