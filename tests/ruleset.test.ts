@@ -22,6 +22,8 @@ const DOCUMENTED_ORDER = [
   'expired-cert',
   'revoked-cert',
   'tls-fingerprint-change',
+  'new-device',
+  'impossible-travel',
 ];
 
 function ruleFile(id: string, name: string): string {
@@ -35,7 +37,7 @@ interface ObjectSchema {
 }
 
 describe('ruleset', () => {
-  it('registers the seven rules in the documented order, each once', () => {
+  it('registers the nine rules in the documented order, each once', () => {
     assert.deepEqual(
       RULES.map((r) => r.meta.id),
       DOCUMENTED_ORDER,

@@ -9,6 +9,7 @@ import { runPcap } from './pcap.ts';
 import { runSimulate } from './simulate.ts';
 import { runNormalize } from './normalize.ts';
 import { runFormats, runRules } from './info.ts';
+import { runFeedback, runRuleStats } from './feedback.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -112,11 +113,32 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-q, --quiet', 'no progress or summary on stderr')
     .action(async (dir: string, opts) => setExit(await runEval(dir, opts)));
 
-  program
+  const rules = program
     .command('rules')
-    .description('list the detection rules, their default weights and variants')
+    .description('list the detection rules, their default weights and variants (`rules stats`: alert counts and precision)')
     .option('--output <mode>', 'json or table')
     .action((opts) => setExit(runRules(opts)));
+
+  rules
+    .command('stats')
+    .description('per rule: alerts stored, analyst verdicts, precision TP/(TP+FP) and active suppressions')
+    .requiredOption('--state <sqlite>', 'state file written by `analyze --state`')
+    .addOption(new Option('--output <mode>', 'json (one object per rule) or table').choices(['json', 'table']))
+    // `--output` after `stats` may be taken by the parent `rules` command: read both.
+    .action(async (_opts, cmd: Command) => setExit(await runRuleStats(cmd.optsWithGlobals())));
+
+  program
+    .command('feedback')
+    .description('record an analyst verdict on an alert stored by `analyze --state`; false positives are suppressed in later runs')
+    .argument('<alert-id>', 'the alert id (cs-…)')
+    .option('--false-positive', 'the alert was wrong: suppress it (or its rule/entity, see --scope) in later runs')
+    .option('--true-positive', 'the alert was right: counted for precision, never suppresses')
+    .addOption(new Option('--scope <scope>', 'what a false positive suppresses: this alert, this rule for the alert\'s entity, or every rule for the entity').choices(['alert', 'rule', 'entity']).default('alert'))
+    .option('--expires <duration>', 'the suppression ends after this long, judged by the wall clock of later runs (e.g. 12h, 30d, 2w; default never)')
+    .option('--reason <text>', 'why (kept with the verdict)')
+    .requiredOption('--state <sqlite>', 'state file written by `analyze --state`')
+    .addOption(new Option('--output <mode>', 'json: print the stored verdict as JSON').choices(['json', 'text']))
+    .action(async (alertId: string, opts) => setExit(await runFeedback(alertId, opts)));
 
   program
     .command('formats')

@@ -3,7 +3,9 @@
 // rules run, and their signals are emitted, in this order for each event.
 import { rule as certChurn } from './cert-churn/rule.ts';
 import { rule as expiredCert } from './expired-cert/rule.ts';
+import { rule as impossibleTravel } from './impossible-travel/rule.ts';
 import { rule as keyReuse } from './key-reuse/rule.ts';
+import { rule as newDevice } from './new-device/rule.ts';
 import { rule as revokedCert } from './revoked-cert/rule.ts';
 import { rule as subjectMismatch } from './subject-mismatch/rule.ts';
 import { rule as tlsFingerprintChange } from './tls-fingerprint-change/rule.ts';
@@ -12,7 +14,8 @@ import type { Rule } from './types.ts';
 
 /**
  * Every rule, in the documented order: cert-churn, key-reuse, subject-mismatch,
- * untrusted-issuer, expired-cert, revoked-cert, tls-fingerprint-change.
+ * untrusted-issuer, expired-cert, revoked-cert, tls-fingerprint-change, new-device,
+ * impossible-travel.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each rule has its own config type; callers validate config against rule.configSchema.
 export const RULES: readonly Rule<any>[] = Object.freeze([
@@ -23,6 +26,8 @@ export const RULES: readonly Rule<any>[] = Object.freeze([
   expiredCert,
   revokedCert,
   tlsFingerprintChange,
+  newDevice,
+  impossibleTravel,
 ]);
 
 // biome-ignore lint/suspicious/noExplicitAny: see RULES.

@@ -5,6 +5,7 @@ import { type Config, type ConfigOverrides, loadConfig, mergeConfig } from '../c
 import { RULES } from '../detect/registry.ts';
 import { Diagnostics } from '../diagnostics.ts';
 import { Enricher } from '../enrich/index.ts';
+import { FeedbackSuppressions } from '../feedback/suppressions.ts';
 import { Normalizer } from '../normalize/normalize.ts';
 import type { Alert } from '../schema/alert.ts';
 import type { NormalizedEvent } from '../schema/event.ts';
@@ -36,6 +37,11 @@ export interface AnalyzeOptions {
   detect?: boolean;
   diagnostics?: Diagnostics;
   onProgress?: (bytesRead: number, totalBytes: number | null) => void;
+  /**
+   * Wall clock (epoch ms) against which analyst-feedback expiry is judged (default: now). Expiry is
+   * wall-clock time of this run, not event time.
+   */
+  nowMs?: number;
   /** Keep every alert in the result (default true; turn off for huge runs that stream via onAlert). */
   collectAlerts?: boolean;
 }
@@ -50,6 +56,10 @@ export interface AnalyzeStats {
   repeated: number;
   /** Signals suppressed by allowlists, per rule. */
   suppressed: Record<string, number>;
+  /** Signals suppressed by analyst false-positive verdicts (`certsignal feedback`), per rule. */
+  suppressedByFeedback: Record<string, number>;
+  /** Feedback suppressions in force for this run (0 without --state). */
+  feedbackSuppressionsActive: number;
   alertsByRule: Record<string, number>;
   alertsBySeverity: Record<string, number>;
   diagnostics: Record<string, number>;
@@ -95,8 +105,18 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   // (serialising every entity's state only to drop it cost ~1 s per 100k entities).
   const persistent = Boolean(options.statePath);
   const store: StateStore = persistent ? await openStateStore(options.statePath as string) : new MemoryStateStore();
-  const engine = createEngine(config, enricher.facts, { diagnostics });
   const detect = options.detect !== false;
+  // Analyst verdicts live in the state store: load the active suppressions once, before any event.
+  let feedback: FeedbackSuppressions | undefined;
+  if (detect && persistent) {
+    try {
+      feedback = FeedbackSuppressions.fromHistory(await store.listFeedback(), options.nowMs ?? Date.now());
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  const engine = createEngine(config, enricher.facts, { diagnostics, feedback });
   const collect = options.collectAlerts !== false;
   const alerts: Alert[] = [];
   const bySeverity: Record<string, number> = {};
@@ -168,6 +188,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       alerts: s.alerts - repeated,
       repeated,
       suppressed: Object.fromEntries(s.suppressed),
+      suppressedByFeedback: Object.fromEntries(s.suppressedByFeedback),
+      feedbackSuppressionsActive: feedback?.size ?? 0,
       alertsByRule: Object.fromEntries(s.alertsByRule),
       alertsBySeverity: bySeverity,
       diagnostics: diagCounts,

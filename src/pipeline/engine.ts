@@ -1,6 +1,6 @@
 // The detection core: normalized (and enriched) events in, alerts out. Synchronous and free of
 // I/O so the same engine serves batch `analyze`, inline `serve` and, later, stream workers.
-// Rules emit signals → allowlists → entity risk with decay → policy → alert.
+// Rules emit signals → allowlists → analyst-feedback suppressions → entity risk with decay → policy → alert.
 import type { Rule, RuleContext, RuleInstance, Signal } from '../detect/types.ts';
 import { StateRegistry } from '../detect/state.ts';
 import { decide, type PolicyConfig } from '../policy/policy.ts';
@@ -19,6 +19,11 @@ export interface EngineOptions {
   facts: RuleContext['facts'];
   /** Returns a reason when the signal is allowlisted (suppressed), else null. */
   allowlisted?: (signal: Signal) => string | null;
+  /**
+   * True when an analyst's false-positive verdict suppresses the signal (see src/feedback/). Like an
+   * allowlisted signal, a suppressed one is counted, not scored.
+   */
+  suppressedByFeedback?: (signal: Signal) => boolean;
   state?: StateRegistry;
 }
 
@@ -27,7 +32,10 @@ export interface EngineStats {
   signals: number;
   alerts: number;
   duplicates: number;
+  /** Signals suppressed by allowlists, per rule. */
   suppressed: Map<string, number>;
+  /** Signals suppressed by analyst feedback, per rule. */
+  suppressedByFeedback: Map<string, number>;
   alertsByRule: Map<string, number>;
 }
 
@@ -39,6 +47,7 @@ export class DetectionEngine {
     alerts: 0,
     duplicates: 0,
     suppressed: new Map(),
+    suppressedByFeedback: new Map(),
     alertsByRule: new Map(),
   };
   private readonly instances: { id: string; title: string; instance: RuleInstance }[] = [];
@@ -89,6 +98,10 @@ export class DetectionEngine {
       const suppressedBy = this.options.allowlisted?.(signal) ?? null;
       if (suppressedBy !== null) {
         this.stats.suppressed.set(signal.rule, (this.stats.suppressed.get(signal.rule) ?? 0) + 1);
+        continue;
+      }
+      if (this.options.suppressedByFeedback?.(signal)) {
+        this.stats.suppressedByFeedback.set(signal.rule, (this.stats.suppressedByFeedback.get(signal.rule) ?? 0) + 1);
         continue;
       }
       const alert = this.score(signal);

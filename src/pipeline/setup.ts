@@ -1,17 +1,20 @@
 // Builds a DetectionEngine from a validated Config: rule configs (with the global automation
-// issuers merged into `exempt_issuers`), weights, risk window, policy and allowlists.
+// issuers merged into `exempt_issuers`), weights, risk window, policy, allowlists and the
+// analyst-feedback suppressions loaded from the state store.
 import { allowlistMatches, type Config } from '../config/config.ts';
 import { RULES } from '../detect/registry.ts';
 import type { Rule, RuleContext } from '../detect/types.ts';
 import type { Diagnostics } from '../diagnostics.ts';
+import type { FeedbackSuppressions } from '../feedback/suppressions.ts';
 import { DetectionEngine } from './engine.ts';
 
 export function createEngine(
   config: Config,
   facts: RuleContext['facts'],
-  options: { rules?: readonly Rule<any>[]; diagnostics?: Diagnostics } = {},
+  options: { rules?: readonly Rule<any>[]; diagnostics?: Diagnostics; feedback?: FeedbackSuppressions } = {},
 ): DetectionEngine {
   const rules = options.rules ?? RULES;
+  const feedback = options.feedback;
   const ruleConfig: Record<string, Record<string, unknown>> = {};
   for (const rule of rules) {
     const cfg = { ...(rule.defaults as Record<string, unknown>), ...((config.rules as Record<string, Record<string, unknown> | undefined>)[rule.meta.id] ?? {}) };
@@ -31,6 +34,7 @@ export function createEngine(
     policy: { thresholds: config.scoring.thresholds, actions: config.scoring.actions },
     facts,
     allowlisted: config.allowlists.length > 0 ? (signal) => allowlistMatches(config, signal, { diagnostics: options.diagnostics }) : undefined,
+    suppressedByFeedback: feedback && feedback.size > 0 ? (signal) => feedback.match(signal) !== null : undefined,
   });
 }
 

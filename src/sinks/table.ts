@@ -54,6 +54,8 @@ export function renderSummary(stats: AnalyzeStats): string {
   if (stats.repeated) lines.push(`${stats.repeated} alert(s) already reported by an earlier run (not repeated)`);
   const suppressed = Object.entries(stats.suppressed);
   if (suppressed.length) lines.push(`suppressed by allowlists: ${suppressed.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  const byFeedback = Object.entries(stats.suppressedByFeedback ?? {});
+  if (byFeedback.length) lines.push(`suppressed by analyst feedback: ${byFeedback.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   const byRule = Object.entries(stats.alertsByRule);
   if (byRule.length) lines.push(`alerts by rule: ${byRule.map(([r, n]) => `${r} ${n}`).join(', ')}`);
   for (const f of stats.files) {

@@ -2,9 +2,9 @@
 // process. Values are kept as JSON text, so it behaves exactly like the SQLite store (no aliasing
 // between what a caller saved and later mutates, same serialisation).
 import type { Alert } from '../schema/alert.ts';
-import { checkLimit, checkMetaKey, toJson } from './common.ts';
+import { checkLimit, checkMetaKey, type FeedbackRow, feedbackToRow, rowToFeedback, toJson } from './common.ts';
 import { STATE_SCHEMA_VERSION } from './migrations.ts';
-import type { StateStore } from './types.ts';
+import type { FeedbackRecord, StateStore } from './types.ts';
 
 interface StoredAlert {
   id: string;
@@ -18,6 +18,7 @@ interface StoredAlert {
 export class MemoryStateStore implements StateStore {
   private readonly namespaces = new Map<string, Map<string, string>>();
   private readonly alerts = new Map<string, StoredAlert>();
+  private readonly feedback: FeedbackRow[] = [];
   private readonly meta = new Map<string, string>([['schema_version', String(STATE_SCHEMA_VERSION)]]);
   private closed = false;
 
@@ -75,6 +76,30 @@ export class MemoryStateStore implements StateStore {
     selected.sort(compareNewestFirst);
     const slice = limit < 0 ? selected : selected.slice(0, limit);
     return slice.map((stored) => JSON.parse(stored.json) as Alert);
+  }
+
+  async getAlert(id: string): Promise<Alert | undefined> {
+    this.assertOpen();
+    const stored = this.alerts.get(id);
+    return stored ? (JSON.parse(stored.json) as Alert) : undefined;
+  }
+
+  async alertCountsByRule(): Promise<Map<string, number>> {
+    this.assertOpen();
+    const out = new Map<string, number>();
+    for (const stored of this.alerts.values()) out.set(stored.rule, (out.get(stored.rule) ?? 0) + 1);
+    return out;
+  }
+
+  async saveFeedback(feedback: FeedbackRecord): Promise<void> {
+    this.assertOpen();
+    // Rows are plain values copied out of the record: a caller mutating it later changes nothing.
+    this.feedback.push(feedbackToRow(feedback));
+  }
+
+  async listFeedback(): Promise<FeedbackRecord[]> {
+    this.assertOpen();
+    return this.feedback.map(rowToFeedback);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -35,6 +35,24 @@ export const STATE_MIGRATIONS: readonly StateMigration[] = [
       CREATE INDEX alerts_by_rule_time ON alerts (rule, time DESC, id);
     `);
   },
+  // 2: analyst feedback (`certsignal feedback`): a history of verdicts, the latest per alert wins.
+  (db) => {
+    db.exec(`
+      CREATE TABLE feedback (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,  -- insertion order: later verdicts supersede
+        alert_id    TEXT NOT NULL,
+        verdict     TEXT NOT NULL CHECK (verdict IN ('false-positive', 'true-positive')),
+        scope       TEXT NOT NULL CHECK (scope IN ('alert', 'rule', 'entity')),
+        rule        TEXT NOT NULL,                       -- copied from the alert
+        entity_kind TEXT NOT NULL,
+        entity_id   TEXT NOT NULL,
+        reason      TEXT,
+        created_at  INTEGER NOT NULL,                    -- wall clock, epoch ms
+        expires_at  INTEGER                              -- wall clock, epoch ms; null = never
+      );
+      CREATE INDEX feedback_by_alert ON feedback (alert_id, seq);
+    `);
+  },
 ];
 
 /** The schema version this build writes. */

@@ -5,10 +5,10 @@
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { CertsignalError } from '../errors.ts';
 import type { Alert } from '../schema/alert.ts';
-import { checkLimit, checkMetaKey, toJson } from './common.ts';
+import { checkLimit, checkMetaKey, type FeedbackRow, feedbackToRow, rowToFeedback, toJson } from './common.ts';
 import { MemoryStateStore } from './memory.ts';
 import { STATE_MIGRATIONS, type StateMigration } from './migrations.ts';
-import type { StateStore } from './types.ts';
+import type { FeedbackRecord, StateStore } from './types.ts';
 
 export { MemoryStateStore } from './memory.ts';
 export { STATE_MIGRATIONS, STATE_SCHEMA_VERSION, type StateMigration } from './migrations.ts';
@@ -36,6 +36,8 @@ export class SqliteStateStore implements StateStore {
   readonly path: string;
   private readonly db: DatabaseSync;
   private closed = false;
+  /** Prepared on first use (a store opened with a truncated migration list for tests has no feedback table). */
+  private feedbackStatements: { insert: StatementSync; list: StatementSync } | undefined;
   private readonly statements: {
     loadNamespace: StatementSync;
     upsertEntry: StatementSync;
@@ -44,6 +46,8 @@ export class SqliteStateStore implements StateStore {
     insertAlert: StatementSync;
     listAlerts: StatementSync;
     listAlertsByRule: StatementSync;
+    getAlert: StatementSync;
+    alertCountsByRule: StatementSync;
     getMeta: StatementSync;
     setMeta: StatementSync;
   };
@@ -91,6 +95,8 @@ export class SqliteStateStore implements StateStore {
       ),
       listAlerts: db.prepare(`SELECT json FROM alerts ${ORDER_ALERTS} LIMIT ?`),
       listAlertsByRule: db.prepare(`SELECT json FROM alerts WHERE rule = ? ${ORDER_ALERTS} LIMIT ?`),
+      getAlert: db.prepare('SELECT json FROM alerts WHERE id = ?'),
+      alertCountsByRule: db.prepare('SELECT rule, COUNT(*) AS n FROM alerts GROUP BY rule'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -169,6 +175,59 @@ export class SqliteStateStore implements StateStore {
     }
   }
 
+  async getAlert(id: string): Promise<Alert | undefined> {
+    this.assertOpen();
+    try {
+      const row = this.statements.getAlert.get(id) as { json: string } | undefined;
+      return row ? (JSON.parse(row.json) as Alert) : undefined;
+    } catch (error) {
+      throw this.wrap(error, `reading alert ${id}`);
+    }
+  }
+
+  async alertCountsByRule(): Promise<Map<string, number>> {
+    this.assertOpen();
+    const out = new Map<string, number>();
+    try {
+      for (const row of this.statements.alertCountsByRule.iterate()) {
+        const { rule, n } = row as { rule: string; n: number };
+        out.set(rule, Number(n));
+      }
+    } catch (error) {
+      throw this.wrap(error, 'counting alerts');
+    }
+    return out;
+  }
+
+  async saveFeedback(feedback: FeedbackRecord): Promise<void> {
+    this.assertOpen();
+    const row = feedbackToRow(feedback);
+    try {
+      this.feedback().insert.run(
+        row.alert_id,
+        row.verdict,
+        row.scope,
+        row.rule,
+        row.entity_kind,
+        row.entity_id,
+        row.reason,
+        row.created_at,
+        row.expires_at,
+      );
+    } catch (error) {
+      throw this.wrap(error, 'saving feedback');
+    }
+  }
+
+  async listFeedback(): Promise<FeedbackRecord[]> {
+    this.assertOpen();
+    try {
+      return this.feedback().list.all().map((row) => rowToFeedback(row as unknown as FeedbackRow));
+    } catch (error) {
+      throw this.wrap(error, 'reading feedback');
+    }
+  }
+
   async getMeta(key: string): Promise<string | undefined> {
     this.assertOpen();
     try {
@@ -197,6 +256,18 @@ export class SqliteStateStore implements StateStore {
     } catch (error) {
       throw this.wrap(error, 'closing');
     }
+  }
+
+  private feedback(): { insert: StatementSync; list: StatementSync } {
+    this.feedbackStatements ??= {
+      insert: this.db.prepare(
+        'INSERT INTO feedback (alert_id, verdict, scope, rule, entity_kind, entity_id, reason, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      list: this.db.prepare(
+        'SELECT alert_id, verdict, scope, rule, entity_kind, entity_id, reason, created_at, expires_at FROM feedback ORDER BY seq',
+      ),
+    };
+    return this.feedbackStatements;
   }
 
   private transaction(what: string, body: () => void): void {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { Value } from 'typebox/value';
 import { ALERT_SCHEMA_VERSION, type Alert, AlertSchema, type Severity } from '../../src/schema/alert.ts';
-import type { StateStore } from '../../src/store/types.ts';
+import type { FeedbackRecord, StateStore } from '../../src/store/types.ts';
 
 /** A fresh, empty store, plus how to open the same data again (persistent stores only) and clean up. */
 export interface StoreUnderTest {
@@ -47,6 +47,21 @@ export function makeAlert(n: number, init: Partial<Alert> = {}): Alert {
   };
   assert.ok(Value.Check(AlertSchema, alert), `fixture alert ${n} must satisfy AlertSchema`);
   return alert;
+}
+
+/** Builds a valid FeedbackRecord for `alert`; `init` overrides fields. */
+export function makeFeedback(alert: Alert, init: Partial<FeedbackRecord> = {}): FeedbackRecord {
+  return {
+    alert_id: alert.id,
+    verdict: 'false-positive',
+    scope: 'rule',
+    rule: alert.rule,
+    entity: { ...alert.entity },
+    reason: 'lab device',
+    created_at: '2026-03-01T10:00:00.000Z',
+    expires_at: null,
+    ...init,
+  };
 }
 
 /**
@@ -286,6 +301,78 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
         assert.deepEqual(remaining.get('key-1'), { n: 1, seen: [1, 'x'] });
       }));
 
+    test('getAlert returns the stored alert intact, undefined for an unknown id', () =>
+      withStore(async (store) => {
+        const alert = makeAlert(21, { rule: 'key-reuse', summary: 'ünïcødé 🔐' });
+        await store.saveAlerts([alert, makeAlert(22)]);
+        assert.deepEqual(await store.getAlert(alert.id), alert);
+        assert.equal(await store.getAlert(alertId(23)), undefined);
+        assert.equal(await store.getAlert("x' OR '1'='1"), undefined);
+      }));
+
+    test('alertCountsByRule counts stored alerts per rule (an alert saved twice counts once)', () =>
+      withStore(async (store) => {
+        assert.equal((await store.alertCountsByRule()).size, 0);
+        const alerts = Array.from({ length: 7 }, (_, i) => makeAlert(200 + i, { rule: i < 4 ? 'cert-churn' : i < 6 ? 'key-reuse' : 'expired-cert' }));
+        await store.saveAlerts(alerts);
+        await store.saveAlerts(alerts.slice(0, 2));
+        assert.deepEqual(
+          [...(await store.alertCountsByRule())].sort(),
+          [['cert-churn', 4], ['expired-cert', 1], ['key-reuse', 2]],
+        );
+      }));
+
+    test('feedback: a fresh store has none; saved verdicts list back intact, in insertion order', () =>
+      withStore(async (store) => {
+        assert.deepEqual(await store.listFeedback(), []);
+        const a = makeAlert(31);
+        const b = makeAlert(32, { rule: 'tls-fingerprint-change', entity: { kind: 'device', id: 'dev-1' } });
+        const records: FeedbackRecord[] = [
+          makeFeedback(a, { created_at: '2026-03-02T00:00:00.000Z', expires_at: '2026-04-01T00:00:00.000Z' }),
+          makeFeedback(b, { verdict: 'true-positive', scope: 'alert', reason: null, created_at: '2026-03-01T00:00:00.000Z' }),
+          // a later verdict on the same alert is a new record, not an overwrite
+          makeFeedback(a, { scope: 'entity', reason: 'Zoë — 日本語 — "quotes"', created_at: '2026-03-01T00:00:00.000Z' }),
+        ];
+        for (const record of records) await store.saveFeedback(record);
+        assert.deepEqual(await store.listFeedback(), records);
+      }));
+
+    test('feedback times are normalised to ISO 8601 UTC with milliseconds', () =>
+      withStore(async (store) => {
+        const alert = makeAlert(33);
+        await store.saveFeedback(makeFeedback(alert, { created_at: '2026-03-01T11:00:00+01:00', expires_at: '2026-03-31T10:00:00Z' }));
+        const [stored] = await store.listFeedback();
+        assert.equal(stored.created_at, '2026-03-01T10:00:00.000Z');
+        assert.equal(stored.expires_at, '2026-03-31T10:00:00.000Z');
+      }));
+
+    test('a stored verdict is a copy: mutating the saved or listed record does not change the store', () =>
+      withStore(async (store) => {
+        const record = makeFeedback(makeAlert(34));
+        await store.saveFeedback(record);
+        record.entity.id = 'mutated-after-save';
+        const [listed] = await store.listFeedback();
+        assert.equal(listed.entity.id, 'alice');
+        listed.entity.id = 'mutated-after-load';
+        assert.equal((await store.listFeedback())[0].entity.id, 'alice');
+      }));
+
+    test('a malformed verdict is rejected and nothing is saved', () =>
+      withStore(async (store) => {
+        const alert = makeAlert(35);
+        const bad: Partial<FeedbackRecord>[] = [
+          { verdict: 'maybe' as FeedbackRecord['verdict'] },
+          { scope: 'everything' as FeedbackRecord['scope'] },
+          { alert_id: '' },
+          { rule: '' },
+          { entity: { kind: 'user', id: '' } },
+          { created_at: 'yesterday' },
+          { expires_at: 'never' },
+        ];
+        for (const init of bad) await assert.rejects(store.saveFeedback(makeFeedback(alert, init)), JSON.stringify(init));
+        assert.deepEqual(await store.listFeedback(), []);
+      }));
+
     test('after close, data survives reopening (persistent stores)', async (t) => {
       const sut = await factory();
       if (sut.dispose) disposers.push(sut.dispose);
@@ -300,6 +387,8 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
       await store.saveEntries('cert-churn/seen', [['bob', undefined]]);
       await store.saveAlerts(alerts);
       await store.setMeta('last_run', '2026-01-05T09:00:00Z');
+      const verdict = makeFeedback(alerts[1], { expires_at: '2026-06-01T00:00:00.000Z' });
+      await store.saveFeedback(verdict);
       await store.close();
       await store.close(); // closing twice is harmless
 
@@ -309,6 +398,9 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
         assert.deepEqual(await reopened.listAlerts(), [alerts[1], alerts[0]]);
         assert.equal((await reopened.knownAlertIds(alerts.map((a) => a.id))).size, 2);
         assert.equal(await reopened.getMeta('last_run'), '2026-01-05T09:00:00Z');
+        assert.deepEqual(await reopened.listFeedback(), [verdict]);
+        assert.deepEqual(await reopened.getAlert(alerts[1].id), alerts[1]);
+        assert.deepEqual([...(await reopened.alertCountsByRule())].sort(), [['cert-churn', 1], ['key-reuse', 1]]);
         // and keeps working after the reopen
         await reopened.saveEntries('cert-churn/seen', [['carol', 3]]);
         assert.equal((await reopened.loadNamespace('cert-churn/seen')).size, 2);
@@ -324,6 +416,9 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
       await assert.rejects(sut.store.loadNamespace('ns'), /closed/);
       await assert.rejects(sut.store.saveEntries('ns', [['a', 1]]), /closed/);
       await assert.rejects(sut.store.saveAlerts([makeAlert(1)]), /closed/);
+      await assert.rejects(sut.store.saveFeedback(makeFeedback(makeAlert(1))), /closed/);
+      await assert.rejects(sut.store.listFeedback(), /closed/);
+      await assert.rejects(sut.store.getAlert(alertId(1)), /closed/);
     });
   });
 }

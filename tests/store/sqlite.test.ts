@@ -13,7 +13,7 @@ import { CertsignalError } from '../../src/errors.ts';
 import { MemoryStateStore } from '../../src/store/memory.ts';
 import { openStateStore } from '../../src/store/index.ts';
 import { STATE_MIGRATIONS, STATE_SCHEMA_VERSION, SqliteStateStore } from '../../src/store/sqlite.ts';
-import { alertId, makeAlert, runStoreConformance } from './conformance.ts';
+import { alertId, makeAlert, makeFeedback, runStoreConformance } from './conformance.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'certsignal-store-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -94,6 +94,32 @@ describe('SqliteStateStore on disk', () => {
     assert.ok(columns.includes('acknowledged'));
   });
 
+  test('a schema-1 database (before feedback) migrates to the current schema: alerts kept, feedback works', async () => {
+    const path = freshPath();
+    const v1 = new SqliteStateStore(path, { migrations: STATE_MIGRATIONS.slice(0, 1) });
+    const alert = makeAlert(41);
+    await v1.saveAlerts([alert]);
+    await v1.saveEntries('cert-churn/seen', [['alice', 3]]);
+    await v1.close();
+    const raw = new DatabaseSync(path);
+    const before = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'feedback'").all();
+    raw.close();
+    assert.equal(before.length, 0, 'schema 1 has no feedback table');
+
+    const current = new SqliteStateStore(path);
+    try {
+      assert.equal(await current.getMeta('schema_version'), String(STATE_SCHEMA_VERSION));
+      assert.ok(STATE_SCHEMA_VERSION >= 2);
+      assert.deepEqual(await current.getAlert(alert.id), alert);
+      assert.equal((await current.loadNamespace('cert-churn/seen')).get('alice'), 3);
+      const verdict = makeFeedback(alert);
+      await current.saveFeedback(verdict);
+      assert.deepEqual(await current.listFeedback(), [verdict]);
+    } finally {
+      await current.close();
+    }
+  });
+
   test('a failing migration step leaves the database at the previous version', async () => {
     const path = freshPath();
     await new SqliteStateStore(path).close();
@@ -117,7 +143,11 @@ describe('SqliteStateStore on disk', () => {
     const raw = new DatabaseSync(path);
     raw.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(String(STATE_SCHEMA_VERSION + 1));
     raw.close();
-    assertStateError(() => new SqliteStateStore(path), path, /newer certsignal.*version 2.*up to 1/s);
+    assertStateError(
+      () => new SqliteStateStore(path),
+      path,
+      new RegExp(`newer certsignal.*version ${STATE_SCHEMA_VERSION + 1}.*up to ${STATE_SCHEMA_VERSION}`, 's'),
+    );
     const check = new DatabaseSync(path);
     const row = check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string };
     check.close();
