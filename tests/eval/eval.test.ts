@@ -104,14 +104,15 @@ test('demo fleet: benign entity-days are the active (user, UTC day) pairs of use
   assert.equal(r.totals.benign_users, new Set([...pairs].map((p) => p.split('|')[0])).size);
 });
 
-test('mini fleet: recall 2/3 (night sweep untargeted), precision 2/5, 250 benign alerts per 1,000 entity-days', async () => {
+test('mini fleet: recall 2/3 (night sweep untargeted), precision 2/4, 166.667 benign alerts per 1,000 entity-days', async () => {
   const r = await evaluate(mini);
   assert.equal(r.recall, 0.6667);
   assert.equal(r.recall_targeted, 1);
-  assert.equal(r.precision, 0.4);
-  // 3 false positives (2 browser update + 1 unlabelled JA4 change) over alice, bob and frank × 4 days.
+  assert.equal(r.precision, 0.5);
+  // alice, bob and frank make the same JA4 change: the first two fire (browser update), frank's is
+  // the third device making it within 72 h — fleet drift, no alert. 2 false positives over 12 days.
   assert.equal(r.totals.benign_entity_days, 12);
-  assert.equal(r.benign_alerts_per_1000_entity_days, 250);
+  assert.equal(r.benign_alerts_per_1000_entity_days, 166.667);
   assert.deepEqual(
     r.attacks.map((a) => [a.id, a.detected, a.detected_by, a.max_severity !== null]),
     [
@@ -128,10 +129,10 @@ test('mini fleet: recall 2/3 (night sweep untargeted), precision 2/5, 250 benign
       ['late-work', 0, {}],
     ],
   );
-  assert.equal(r.totals.false_positives_baseline, 1);
+  assert.equal(r.totals.false_positives_baseline, 0);
   assert.deepEqual(
     r.alerts.filter((a) => a.verdict === 'baseline').map((a) => [a.rule, a.user]),
-    [['tls-fingerprint-change', 'frank']],
+    [],
   );
 });
 
@@ -231,8 +232,8 @@ test('--json prints exactly one object with the documented fields', async () => 
     'benign',
   ]);
   assert.equal(o.recall, 0.6667);
-  assert.equal(o.precision, 0.4);
-  assert.equal(o.benign_alerts_per_1000_entity_days, 250);
+  assert.equal(o.precision, 0.5);
+  assert.equal(o.benign_alerts_per_1000_entity_days, 166.667);
   for (const a of o.attacks)
     for (const k of ['id', 'type', 'detected', 'time_to_detect_seconds', 'max_severity']) assert.ok(k in a, `attack lacks ${k}`);
   assert.deepEqual(
@@ -259,8 +260,8 @@ test('the table names every attack type, shows untargeted attacks as such, and t
   ])
     assert.ok(r.stdout.includes(s), `table lacks ${s}`);
   assert.match(r.stdout, /recall\s+66\.7%\s+\(2 of 3 attacks detected — 1 attack\(s\) no current rule targets count as missed\)/);
-  assert.match(r.stdout, /precision\s+40\.0%/);
-  assert.match(r.stdout, /benign alerts per 1,000 entity-days\s+250\.00/);
+  assert.match(r.stdout, /precision\s+50\.0%/);
+  assert.match(r.stdout, /benign alerts per 1,000 entity-days\s+166\.67/);
   const missing = await runEvalChild(join(root, 'nowhere'), {});
   assert.equal(missing.code, 3);
   assert.match(missing.stderr, /not a directory/);

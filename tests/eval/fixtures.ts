@@ -94,7 +94,8 @@ export async function writeMiniFleet(dir: string): Promise<MiniFleet> {
         const ts = start + d * DAY + (9 + k) * HOUR + (i * 5 + 1) * 60_000;
         // carol moves to a new certificate before her old one is revoked (day 1, noon).
         const cert = user === 'carol' && ts >= revokedAt - HOUR ? carolNew : (certOf.get(user) as TestCert);
-        // Day 3: a browser update changes alice's and bob's JA4 (labelled benign); frank's changes too (not labelled).
+        // Day 3: a browser update changes alice's and bob's JA4 (labelled benign); frank's changes too (not
+        // labelled) — as the third device making the same change within 72 h it is fleet drift and stays quiet.
         const updated = d === 3 && (user === 'alice' || user === 'bob' || user === 'frank');
         events.push({
           ts,

@@ -1,6 +1,7 @@
 // tls-fingerprint-change: baseline maturity boundaries (events and hours), one signal per device +
 // fingerprint, JA3 only without JA4, unstable (randomised) fingerprints, downgrades across version
-// spellings, the source-IP fallback and baselines carried across runs. Fingerprints are real JA4 /
+// spellings, the source-IP fallback, fleet drift (many devices making one change) and baselines
+// carried across runs. Fingerprints are real JA4 /
 // JA3 values from FoxIO's and Salesforce's reference outputs; certificates come from the test PKI.
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -165,10 +166,73 @@ describe('tls-fingerprint-change', () => {
     assert.equal(Object.keys(s.ja4.fps).length, 8);
     assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
   });
+  describe('fleet drift', () => {
+    /** A mature CHROME baseline for `device`, then one event at `at` hours with JA4 `next`. */
+    function move(device: string, at: number, next: string, tls: Partial<NormalizedEvent['tls']> = {}) {
+      return [...baseline(20, 24, { ja4: CHROME, version: 'TLSv1.3' }, { device }), ev(at, { ja4: next, version: 'TLSv1.3', ...tls }, { device })];
+    }
+    const byTime = (events: NormalizedEvent[]) => [...events].sort((a, b) => a.ts - b.ts);
+
+    test('5 devices making the same change within the window: only the first drift_min_devices − 1 fire, with peer counts', () => {
+      const events = byTime(['d1', 'd2', 'd3', 'd4', 'd5'].flatMap((d, i) => move(d, 30 + i, TLS12_CLIENT)));
+      const signals = runRule(rule, events);
+      assert.deepEqual(signals.map((s) => s.evidence.device_key), ['d1', 'd2']);
+      assert.deepEqual(signals.map((s) => s.evidence.peer_devices), [0, 1]);
+      assert.equal(signals[0].evidence.usual_fingerprint, CHROME);
+      // A higher threshold lets more fire first.
+      const four = runRule(rule, events, { config: { drift_min_devices: 4 } });
+      assert.deepEqual(four.map((s) => s.evidence.device_key), ['d1', 'd2', 'd3']);
+    });
+
+    test('one device moving to a fingerprint no peer uses still fires while the fleet drifts elsewhere', () => {
+      const fleet = ['d1', 'd2', 'd3', 'd4'].flatMap((d, i) => move(d, 30 + i, CHROME_H1));
+      const lone = move('lap-42', 35, TLS12_CLIENT);
+      const signals = runRule(rule, byTime([...fleet, ...lone]));
+      assert.deepEqual(signals.map((s) => [s.evidence.device_key, s.evidence.observed]), [['d1', CHROME_H1], ['d2', CHROME_H1], ['lap-42', TLS12_CLIENT]]);
+      assert.equal(signals[2].evidence.peer_devices, 0);
+    });
+
+    test('peers outside the window do not count; at the window edge they do', () => {
+      // d1 and d2 change at hour 30; d3 at 30 + 72 h + 1 ms is alone again, at exactly 30 + 72 h it is drift.
+      const early = byTime([...move('d1', 30, TLS12_CLIENT), ...move('d2', 30, TLS12_CLIENT)]);
+      const late = runRule(rule, byTime([...early, ...move('d3', 30 + 72 + 1 / HOUR, TLS12_CLIENT)]));
+      assert.deepEqual(late.map((s) => [s.evidence.device_key, s.evidence.peer_devices]), [['d1', 0], ['d2', 1], ['d3', 0]]);
+      const edge = runRule(rule, byTime([...early, ...move('d3', 30 + 72, TLS12_CLIENT)]));
+      assert.deepEqual(edge.map((s) => s.evidence.device_key), ['d1', 'd2']);
+    });
+
+    test('a downgrade is never drift: every device downgrading fires', () => {
+      const events = byTime(['d1', 'd2', 'd3', 'd4'].flatMap((d, i) => move(d, 30 + i, TLS12_CLIENT, { version: 'TLSv1.2' })));
+      const signals = runRule(rule, events);
+      assert.deepEqual(signals.filter((s) => s.variant === 'downgrade').map((s) => s.evidence.device_key), ['d1', 'd2', 'd3', 'd4']);
+      assert.deepEqual(signals.filter((s) => s.variant === 'new-fingerprint').map((s) => s.evidence.device_key), ['d1', 'd2']);
+    });
+
+    test('peers carry across runs sharing a StateRegistry, and the per-transition list is bounded', () => {
+      const registry = new StateRegistry();
+      const first = runRule(rule, byTime([...move('d1', 30, TLS12_CLIENT), ...move('d2', 31, TLS12_CLIENT)]), { registry });
+      assert.equal(first.length, 2);
+      const laterBaseline = baseline(20, 24, { ja4: CHROME }, { device: 'd3' });
+      assert.deepEqual(runRule(rule, [...laterBaseline, ev(40, { ja4: TLS12_CLIENT }, { device: 'd3' })], { registry }), [], 'third device in a later run is drift');
+      assert.equal(runRule(rule, [...laterBaseline, ev(40, { ja4: TLS12_CLIENT }, { device: 'd3' })]).length, 1, 'a fresh state has no peers');
+      const t = registry.state<{ devices: [string, number][] }>('tls-fingerprint-change/transition').get(`${CHROME}→${TLS12_CLIENT}`);
+      assert.deepEqual(t?.devices.map((d) => d[0]), ['device:d1', 'device:d2', 'device:d3']);
+      const big = new StateRegistry();
+      const many = [];
+      for (let i = 0; i < 60; i++) many.push(...move(`m${i}`, 30, TLS12_CLIENT));
+      runRule(rule, byTime(many), { registry: big });
+      const capped = big.state<{ devices: [string, number][] }>('tls-fingerprint-change/transition').get(`${CHROME}→${TLS12_CLIENT}`);
+      assert.equal(capped?.devices.length, 50);
+    });
+  });
+
   test('defaults are valid config, equal the schema defaults, and unknown keys are rejected', () => {
     assert.equal(rule.meta.id, 'tls-fingerprint-change');
     assert.ok(Value.Check(rule.configSchema, rule.defaults));
     assert.deepEqual(Value.Default(rule.configSchema, {}), rule.defaults);
     assert.equal(Value.Check(rule.configSchema, { ...rule.defaults, surprise: 1 }), false);
+    assert.equal(rule.defaults.drift_min_devices, 3);
+    assert.equal(rule.defaults.drift_window_hours, 72);
+    assert.equal(Value.Check(rule.configSchema, { ...rule.defaults, drift_min_devices: 1 }), false, 'one device alone is never drift');
   });
 });

@@ -2,7 +2,9 @@
 // JA3) has been stable for a mature baseline shows one it never showed before — a different TLS
 // stack, i.e. another program or machine using the device's identity — or negotiates a TLS
 // version lower than any it used before (a downgrade). New fingerprints join the baseline after
-// the alert, so each device + fingerprint fires once.
+// the alert, so each device + fingerprint fires once. Fleet drift: when at least
+// drift_min_devices devices make the same change (usual fingerprint → new one) within
+// drift_window_hours — a browser update rolling out — the change is not judged an attack.
 import { Type } from 'typebox';
 import type { NormalizedEvent } from '../../schema/event.ts';
 import type { KeyedState, Rule, RuleContext, RuleInstance, Signal } from '../types.ts';
@@ -24,6 +26,10 @@ export interface Config {
   fallback_to_source_ip: boolean;
   /** Confidence of signals keyed by source IP. */
   source_ip_confidence: number;
+  /** Devices making the same fingerprint transition within the window that make it fleet drift (quiet). */
+  drift_min_devices: number;
+  /** Window within which devices making the same transition count as peers. */
+  drift_window_hours: number;
 }
 
 export const configSchema = Type.Object(
@@ -34,6 +40,8 @@ export const configSchema = Type.Object(
     max_novelty_ratio: Type.Number({ minimum: 0, maximum: 1, default: 0.25, description: 'Above this share of events introducing a new fingerprint, the device is unstable and quiet.' }),
     fallback_to_source_ip: Type.Boolean({ default: true, description: 'Use source_ip as the device key when event.device is null.' }),
     source_ip_confidence: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Confidence of signals whose device key is a source IP.' }),
+    drift_min_devices: Type.Integer({ minimum: 2, maximum: 50, default: 3, description: 'Devices making the same fingerprint transition within the window that make it fleet drift (no signal).' }),
+    drift_window_hours: Type.Number({ exclusiveMinimum: 0, default: 72, description: 'Hours within which devices making the same transition count as peers.' }),
   },
   { additionalProperties: false },
 );
@@ -45,6 +53,8 @@ export const defaults: Config = {
   max_novelty_ratio: 0.25,
   fallback_to_source_ip: true,
   source_ip_confidence: 0.5,
+  drift_min_devices: 3,
+  drift_window_hours: 72,
 };
 
 export type FingerprintType = 'ja4' | 'ja3';
@@ -77,8 +87,28 @@ export interface DeviceState {
   versions: VersionBaseline | null;
 }
 
+/**
+ * Devices that made one fingerprint transition (namespace `tls-fingerprint-change/transition`,
+ * key `<usual fingerprint>→<new fingerprint>`): [`<device|source_ip>:<key>`, first seen ms], oldest
+ * first, at most MAX_DEVICES_PER_TRANSITION, entries older than the drift window pruned on touch.
+ */
+export interface TransitionState {
+  devices: [string, number][];
+}
+
+/** Last touch of every transition key (namespace `…/transition-index`, key `all`), to bound them. */
+export interface TransitionIndex {
+  size: number;
+  keys: Record<string, number>;
+}
+
 const HOUR_MS = 3_600_000;
 const COUNTER_HALVE_AT = 100_000;
+/** Devices remembered per transition (drift_min_devices is at most this). */
+export const MAX_DEVICES_PER_TRANSITION = 50;
+/** Transitions remembered; past this, those untouched for a drift window go, then the least recently touched. */
+export const MAX_TRANSITIONS = 10_000;
+const INDEX_KEY = 'all';
 
 /** A TLS/SSL protocol version in canonical form with a comparable rank. */
 export interface TlsVersion {
@@ -150,17 +180,39 @@ function halve(b: FingerprintBaseline): void {
   for (const k in b.fps) b.fps[k][0] = Math.ceil(b.fps[k][0] / 2);
 }
 
+/** The baseline's most used fingerprint (ties: the most recently seen); null when empty. */
+function usualFingerprint(b: FingerprintBaseline): string | null {
+  let best: string | null = null;
+  let bestEvents = -1;
+  let bestLast = -1;
+  for (const k in b.fps) {
+    const [events, last] = b.fps[k];
+    if (events > bestEvents || (events === bestEvents && last > bestLast)) {
+      best = k;
+      bestEvents = events;
+      bestLast = last;
+    }
+  }
+  return best;
+}
+
 class TlsFingerprintChange implements RuleInstance {
   private readonly config: Config;
   private readonly devices: KeyedState<DeviceState>;
   private readonly ips: KeyedState<DeviceState>;
+  private readonly transitions: KeyedState<TransitionState>;
+  private readonly transitionIndex: KeyedState<TransitionIndex>;
   private readonly minSpanMs: number;
+  private readonly driftWindowMs: number;
 
   constructor(config: Config, ctx: RuleContext) {
     this.config = config;
     this.devices = ctx.state<DeviceState>('device');
     this.ips = ctx.state<DeviceState>('ip');
+    this.transitions = ctx.state<TransitionState>('transition');
+    this.transitionIndex = ctx.state<TransitionIndex>('transition-index');
     this.minSpanMs = config.min_baseline_hours * HOUR_MS;
+    this.driftWindowMs = config.drift_window_hours * HOUR_MS;
   }
 
   observe(event: NormalizedEvent, emit: (signal: Signal) => void): void {
@@ -208,7 +260,10 @@ class TlsFingerprintChange implements RuleInstance {
       return b;
     }
     if (judge && this.mature(b.first, priorLast, b.events) && b.novel / b.events <= this.config.max_novelty_ratio) {
-      this.emitNewFingerprint(b, type, fp, priorLast, ctx);
+      const usual = usualFingerprint(b);
+      const peers = usual === null ? 0 : this.recordTransition(`${usual}→${fp}`, `${ctx.keyKind}:${ctx.key}`, ts);
+      // Fleet drift: enough devices (this one included) made the same change within the window.
+      if (peers + 1 < this.config.drift_min_devices) this.emitNewFingerprint(b, type, fp, priorLast, peers, usual, ctx);
     }
     if (b.size >= this.config.max_fingerprints_per_device) {
       let oldest: string | null = null;
@@ -232,7 +287,62 @@ class TlsFingerprintChange implements RuleInstance {
     return b;
   }
 
-  private emitNewFingerprint(b: FingerprintBaseline, type: FingerprintType, fp: string, priorLast: number, ctx: EmitContext): void {
+  /**
+   * Records that `device` made transition `key` at `ts`; returns how many other devices made it
+   * within the drift window (at or after ts − window). Cost is bounded by the per-transition cap.
+   */
+  private recordTransition(key: string, device: string, ts: number): number {
+    const cutoff = ts - this.driftWindowMs;
+    const t = this.transitions.get(key) ?? { devices: [] };
+    const kept: [string, number][] = [];
+    let self = false;
+    for (const entry of t.devices) {
+      if (entry[1] < cutoff) continue;
+      if (entry[0] === device) self = true;
+      kept.push(entry);
+    }
+    const peers = self ? kept.length - 1 : kept.length;
+    if (!self) {
+      if (kept.length >= MAX_DEVICES_PER_TRANSITION) kept.shift();
+      kept.push([device, ts]);
+    }
+    t.devices = kept;
+    this.transitions.set(key, t);
+    this.touchIndex(key, ts);
+    return peers;
+  }
+
+  private touchIndex(key: string, ts: number): void {
+    const idx = this.transitionIndex.get(INDEX_KEY) ?? { size: 0, keys: {} };
+    const prev = idx.keys[key];
+    if (prev === undefined) idx.size += 1;
+    if (prev === undefined || ts > prev) idx.keys[key] = ts;
+    if (idx.size > MAX_TRANSITIONS) {
+      // Rare (only past the cap): forget transitions untouched for a window, else the oldest one.
+      const cutoff = ts - this.driftWindowMs;
+      let oldest: string | null = null;
+      let oldestTs = Number.POSITIVE_INFINITY;
+      for (const k in idx.keys) {
+        const last = idx.keys[k];
+        if (last < cutoff) {
+          delete idx.keys[k];
+          idx.size -= 1;
+          this.transitions.delete(k);
+        } else if (last < oldestTs && k !== key) {
+          oldestTs = last;
+          oldest = k;
+        }
+      }
+      if (idx.size > MAX_TRANSITIONS && oldest !== null) {
+        delete idx.keys[oldest];
+        idx.size -= 1;
+        this.transitions.delete(oldest);
+      }
+    }
+    this.transitionIndex.set(INDEX_KEY, idx);
+  }
+
+  private emitNewFingerprint(b: FingerprintBaseline, type: FingerprintType, fp: string, priorLast: number, peers: number, usual: string | null, ctx: EmitContext): void {
     const baseline = Object.entries(b.fps)
       .sort((x, y) => y[1][0] - x[1][0])
       .map(([fingerprint, [events, lastSeen]]) => ({ fingerprint, events, last_seen: iso(lastSeen) }));
@@ -256,12 +366,17 @@ class TlsFingerprintChange implements RuleInstance {
         baseline_first_seen: iso(b.first),
         baseline_last_seen: iso(priorLast),
         novelty_ratio: Math.round((b.novel / b.events) * 1000) / 1000,
+        usual_fingerprint: usual,
+        peer_devices: peers,
+        peer_note: `other devices that made the same change (${usual ?? '-'} → ${fp}) within ${this.config.drift_window_hours} h so far; ${this.config.drift_min_devices} devices in all make it fleet drift (no signal)`,
         versions: { ...ctx.state.versions?.counts },
         observed_version: ctx.event.tls.version,
         thresholds: {
           min_baseline_events: this.config.min_baseline_events,
           min_baseline_hours: this.config.min_baseline_hours,
           max_novelty_ratio: this.config.max_novelty_ratio,
+          drift_min_devices: this.config.drift_min_devices,
+          drift_window_hours: this.config.drift_window_hours,
         },
       },
     });
@@ -341,7 +456,7 @@ export const rule: Rule<Config> = {
     variant_weights: { 'new-fingerprint': 20, downgrade: 30 },
     references: ['seed 002 pattern 6 (abnormal TLS handshake characteristics)', 'FIELD-NOTES: JA3 fragility, JA4'],
     false_positives: [
-      'Browser, OS or TLS library updates change the fingerprint once per device.',
+      'Browser, OS or TLS library updates change the fingerprint once per device; once drift_min_devices devices made the same change within drift_window_hours it is fleet drift and quiet, but the first ones (before the threshold) still fire.',
       'Devices keyed by source IP behind NAT mix several clients (lower confidence; disable fallback_to_source_ip).',
       'A new application on the device (a fingerprint per TLS stack).',
     ],
