@@ -37,7 +37,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   inputOptions(
     program
       .command('analyze')
-      .description('detect certificate anomalies in log files (ECS NDJSON, Zeek ssl/x509, Suricata eve.json; .gz ok; - = stdin)')
+      .description('detect certificate anomalies in logs and captures (ECS NDJSON, Zeek ssl/x509, Suricata eve.json, pcap/pcapng; .gz ok; - = stdin for logs)')
       .argument('<files...>', 'input files'),
   )
     .addOption(new Option('--output <mode>', 'json (one alert per line) or table').choices(['json', 'table']))
