@@ -24,6 +24,8 @@ const DOCUMENTED_ORDER = [
   'tls-fingerprint-change',
   'new-device',
   'impossible-travel',
+  'odd-hour',
+  'new-resource',
 ];
 
 function ruleFile(id: string, name: string): string {
@@ -37,7 +39,7 @@ interface ObjectSchema {
 }
 
 describe('ruleset', () => {
-  it('registers the nine rules in the documented order, each once', () => {
+  it('registers the eleven rules in the documented order, each once', () => {
     assert.deepEqual(
       RULES.map((r) => r.meta.id),
       DOCUMENTED_ORDER,

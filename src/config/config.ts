@@ -364,7 +364,10 @@ function withDefaults(raw: RawConfig, rules: readonly RuleSpec[]): Config {
   const ruleBlocks: Record<string, RuleConfigBlock> = {};
   for (const rule of rules) {
     const block = raw.rules?.[rule.meta.id] ?? {};
-    ruleBlocks[rule.meta.id] = deepMerge({ enabled: true, ...structuredClone(rule.defaults) }, structuredClone(block)) as RuleConfigBlock;
+    ruleBlocks[rule.meta.id] = deepMerge(
+      { enabled: rule.meta.default_enabled ?? true, ...structuredClone(rule.defaults) },
+      structuredClone(block),
+    ) as RuleConfigBlock;
   }
   return {
     scoring: {

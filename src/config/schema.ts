@@ -157,7 +157,7 @@ const InputSchema = Type.Object(
 
 /** What loadConfig needs to know about a rule (a subset of detect/types.ts Rule). */
 export interface RuleSpec {
-  meta: { id: string; default_weight?: number; variant_weights?: Record<string, number> };
+  meta: { id: string; default_weight?: number; variant_weights?: Record<string, number>; default_enabled?: boolean };
   configSchema: TSchema;
   defaults: object;
 }

@@ -6,6 +6,8 @@ import { rule as expiredCert } from './expired-cert/rule.ts';
 import { rule as impossibleTravel } from './impossible-travel/rule.ts';
 import { rule as keyReuse } from './key-reuse/rule.ts';
 import { rule as newDevice } from './new-device/rule.ts';
+import { rule as newResource } from './new-resource/rule.ts';
+import { rule as oddHour } from './odd-hour/rule.ts';
 import { rule as revokedCert } from './revoked-cert/rule.ts';
 import { rule as subjectMismatch } from './subject-mismatch/rule.ts';
 import { rule as tlsFingerprintChange } from './tls-fingerprint-change/rule.ts';
@@ -15,7 +17,7 @@ import type { Rule } from './types.ts';
 /**
  * Every rule, in the documented order: cert-churn, key-reuse, subject-mismatch,
  * untrusted-issuer, expired-cert, revoked-cert, tls-fingerprint-change, new-device,
- * impossible-travel.
+ * impossible-travel, odd-hour, new-resource.
  */
 // biome-ignore lint/suspicious/noExplicitAny: each rule has its own config type; callers validate config against rule.configSchema.
 export const RULES: readonly Rule<any>[] = Object.freeze([
@@ -28,6 +30,8 @@ export const RULES: readonly Rule<any>[] = Object.freeze([
   tlsFingerprintChange,
   newDevice,
   impossibleTravel,
+  oddHour,
+  newResource,
 ]);
 
 // biome-ignore lint/suspicious/noExplicitAny: see RULES.

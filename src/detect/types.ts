@@ -63,6 +63,8 @@ export interface RuleMeta {
   description: string;
   /** Default weight added to the entity's risk score (documented; overridable in config `weights`). */
   default_weight: number;
+  /** False for opt-in rules (enable with `rules.<id>.enabled: true`); default true. */
+  default_enabled?: boolean;
   /** Weights for variants, if they differ from default_weight. */
   variant_weights?: Record<string, number>;
   /** Which seed pattern (002) or issue it implements. */

@@ -714,6 +714,9 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
     const device = laptop(victim);
     const at = localTime(r, victim, firstDay, days - 1, 1, 3.5, false);
     const targets = shuffle(SWEEP_SERVICES, r).slice(0, r.int(10, 16));
+    // new-resource needs a peer group (≥ 20 accounts seen) with a day of history; twice that many
+    // accounts in the estate makes 20 active ones near-certain by then.
+    const peerMature = at - start >= DAY && estate.users.length >= 40;
     const where = { ip: victim.homeIp, geo: victim.home };
     let ts = at;
     for (const service of targets) {
@@ -730,11 +733,12 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       devices: [device.id],
       certIds: [deviceCertId(device)],
       sourceIps: [where.ip],
-      expectedRules: [],
+      // new-resource judges rarity against the peer group once the population has a day of history.
+      expectedRules: peerMature ? ['new-resource'] : [],
       description: `${victim.name}'s laptop, from home at local night, touches ${targets.length} internal services it never used before (${targets
         .slice(0, 4)
         .map((s) => s.name)
-        .join(', ')}, …) in ${Math.round((ts - at) / MINUTE)} min — no current rule models services or hours (issue 4)`,
+        .join(', ')}, …) in ${Math.round((ts - at) / MINUTE)} min${peerMature ? '' : ' — less than a day into the data, before any peer group is mature: no rule is expected to fire'}`,
     });
   }
 

@@ -94,6 +94,7 @@ test('labels.json follows the contract: every attack type and benign behaviour o
     for (const r of a.expected_rules) {
       assert.ok(
         [
+          'new-resource',
           'cert-churn',
           'key-reuse',
           'subject-mismatch',
