@@ -143,3 +143,16 @@ it('docs/config.md lists every rule config key with its default', () => {
     }
   }
 });
+
+it('opt-in rules (meta.default_enabled false) are off unless certsignal.yaml enables them', async () => {
+  const { loadConfig, parseConfig } = await import('../src/config/config.ts');
+  const { createEngine } = await import('../src/pipeline/setup.ts');
+  const facts = { trustAnchorsConfigured: false, crlsConfigured: false, assetsConfigured: false, identitiesConfigured: false };
+  const optIn = RULES.filter((r) => r.meta.default_enabled === false).map((r) => r.meta.id);
+  assert.deepEqual(optIn, ['odd-hour']);
+  const byDefault = createEngine(loadConfig(undefined, { rules: RULES }), facts);
+  assert.ok(!byDefault.enabledRules.includes('odd-hour'));
+  assert.ok(byDefault.enabledRules.includes('new-resource'));
+  const enabled = createEngine(parseConfig('rules:\n  odd-hour:\n    enabled: true\n', 'test.yaml', { rules: RULES }), facts);
+  assert.ok(enabled.enabledRules.includes('odd-hour'));
+});
