@@ -4,6 +4,7 @@
 // "sweep": reconnaissance, lateral movement, data hunting) is a stronger variant.
 import { Type } from 'typebox';
 import type { NormalizedEvent } from '../../schema/event.ts';
+import { certificateEvidence } from '../shared/certificate.ts';
 import type { KeyedState, Rule, RuleContext, RuleInstance, Signal } from '../types.ts';
 
 /** Config block `rules.new-resource`. */
@@ -255,17 +256,7 @@ class NewResource implements RuleInstance {
       known_services: s.size,
       device: event.device,
       source_ip: event.source_ip,
-      certificate:
-        cert === null
-          ? null
-          : {
-              sha256: cert.sha256,
-              spki_sha256: cert.spki_sha256,
-              subject: cert.subject,
-              issuer: cert.issuer,
-              serial: cert.serial,
-              not_after: cert.not_after,
-            },
+      certificate: cert === null ? null : certificateEvidence(cert),
       thresholds: {
         max_peer_fraction: c.max_peer_fraction,
         min_peer_group_accounts: c.min_peer_group_accounts,

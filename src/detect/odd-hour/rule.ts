@@ -5,6 +5,7 @@
 // day. A weak signal on its own, meant to add up with others for the same account.
 import { Type } from 'typebox';
 import type { NormalizedEvent } from '../../schema/event.ts';
+import { certificateEvidence } from '../shared/certificate.ts';
 import type { KeyedState, Rule, RuleContext, RuleInstance, Signal } from '../types.ts';
 
 /** Config block `rules.odd-hour`. */
@@ -271,17 +272,7 @@ class OddHour implements RuleInstance {
         device: event.device,
         service: event.service,
         source_ip: event.source_ip,
-        certificate:
-          cert === null
-            ? null
-            : {
-                sha256: cert.sha256,
-                spki_sha256: cert.spki_sha256,
-                subject: cert.subject,
-                issuer: cert.issuer,
-                serial: cert.serial,
-                not_after: cert.not_after,
-              },
+        certificate: cert === null ? null : certificateEvidence(cert),
         thresholds: {
           min_probability: c.min_probability,
           min_history_events: c.min_history_events,
