@@ -3,7 +3,7 @@
 // shows the same expired certificate in use for years (FIELD-NOTES), and that is one finding.
 import { Type } from 'typebox';
 import type { CertInfo, NormalizedEvent } from '../../schema/event.ts';
-import { certificateEvidence, certificateKey, claimReport, formatElapsed, type ReportedUse } from '../shared/certificate.ts';
+import { certificateEvidence, certificateKey, claimReport, formatElapsed, type ReportedUse, useEvidence } from '../shared/certificate.ts';
 import type { Rule, RuleInstance, Signal } from '../types.ts';
 
 const RULE_ID = 'expired-cert';
@@ -125,14 +125,7 @@ export const rule: Rule<Config> = {
           not_before: cert.not_before,
           not_after: cert.not_after,
           clock_skew_seconds: config.clock_skew_seconds,
-          first_use: {
-            time: event.time,
-            source_ip: event.source_ip,
-            service: event.service,
-            user: event.user,
-            device: event.device,
-            outcome: event.outcome,
-          },
+          first_use: useEvidence(event),
           attempt,
         };
         if (variant === 'expired') {

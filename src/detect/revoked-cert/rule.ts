@@ -3,7 +3,7 @@
 // issuer + serial and checks the CRL's signature; this rule reads its verdict).
 import { Type } from 'typebox';
 import type { CertInfo, NormalizedEvent, RevocationResult } from '../../schema/event.ts';
-import { certificateKey, claimReport, formatElapsed, type ReportedUse } from '../shared/certificate.ts';
+import { certificateKey, claimReport, formatElapsed, type ReportedUse, useEvidence } from '../shared/certificate.ts';
 import type { Rule, RuleInstance, Signal } from '../types.ts';
 
 const RULE_ID = 'revoked-cert';
@@ -91,14 +91,7 @@ export const rule: Rule<Config> = {
           reason_code: revocation.reason_code,
           seconds_since_revocation: Math.floor(sinceMs / 1000),
           days_since_revocation: Math.floor(sinceMs / DAY_MS),
-          first_use: {
-            time: event.time,
-            source_ip: event.source_ip,
-            service: event.service,
-            user: event.user,
-            device: event.device,
-            outcome: event.outcome,
-          },
+          first_use: useEvidence(event),
           attempt,
         };
         if (revocation.revoked_at === null) {

@@ -1,6 +1,6 @@
 // Helpers the certificate-validity rules share (expired-cert, revoked-cert, untrusted-issuer):
 // one identity for a certificate, one evidence shape, and the "report once, escalate once" rule.
-import type { CertInfo } from '../../schema/event.ts';
+import type { CertInfo, NormalizedEvent } from '../../schema/event.ts';
 import type { KeyedState } from '../types.ts';
 
 const DAY_MS = 86_400_000;
@@ -56,4 +56,16 @@ export function claimReport(reported: KeyedState<ReportedUse>, key: string, atte
   else record.use_at = ts;
   reported.set(key, record);
   return record;
+}
+
+/** The use that triggered a finding, as it appears in evidence (`first_use`). */
+export function useEvidence(event: NormalizedEvent): Record<string, unknown> {
+  return {
+    time: event.time,
+    source_ip: event.source_ip,
+    service: event.service,
+    user: event.user,
+    device: event.device,
+    outcome: event.outcome,
+  };
 }
