@@ -2,7 +2,7 @@
 // what it saw, about which entity, with evidence. Weights, scores and actions are not its business
 // (see score/ and policy/).
 import type { TSchema } from 'typebox';
-import type { NormalizedEvent } from '../schema/event.ts';
+import type { EventKind, NormalizedEvent } from '../schema/event.ts';
 
 export type EntityKind = 'user' | 'device' | 'key' | 'certificate' | 'source_ip';
 
@@ -67,6 +67,11 @@ export interface RuleMeta {
   default_enabled?: boolean;
   /** Weights for variants, if they differ from default_weight. */
   variant_weights?: Record<string, number>;
+  /**
+   * Event kinds this rule observes (see schema/event.ts EventKind); default `['authentication']`,
+   * so certificate-use rules never see CA or MDM records.
+   */
+  event_kinds?: readonly EventKind[];
   /** Which seed pattern (002) or issue it implements. */
   references: string[];
   false_positives: string[];
@@ -74,6 +79,19 @@ export interface RuleMeta {
 
 export interface RuleInstance {
   observe(event: NormalizedEvent, emit: (signal: Signal) => void): void;
+  /**
+   * End of input (end of a batch run). A rule that defers decisions (waits for a grace period,
+   * e.g. an enrollment that may follow an issuance) decides what is still pending here. Signals
+   * emitted here are scored at their own event's time like any other.
+   */
+  finish?(emit: (signal: Signal) => void): void;
+}
+
+const DEFAULT_KINDS: ReadonlySet<EventKind> = new Set<EventKind>(['authentication']);
+
+/** The event kinds a rule observes (RuleMeta.event_kinds, default authentication only). */
+export function ruleEventKinds(rule: Rule<any>): ReadonlySet<EventKind> {
+  return rule.meta.event_kinds ? new Set(rule.meta.event_kinds) : DEFAULT_KINDS;
 }
 
 export interface Rule<C = Record<string, unknown>> {

@@ -122,6 +122,21 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const bySeverity: Record<string, number> = {};
   let repeated = 0;
   const files: FileStat[] = [];
+  const deliver = async (found: Alert[]): Promise<void> => {
+    // Alerts an earlier run already reported (same deterministic id) are not repeated.
+    let fresh = found;
+    if (persistent) {
+      const known = await store.knownAlertIds(found.map((a) => a.id));
+      if (known.size > 0) fresh = found.filter((a) => !known.has(a.id));
+      repeated += found.length - fresh.length;
+      if (fresh.length > 0) await store.saveAlerts(fresh);
+    }
+    for (const a of fresh) {
+      bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
+      if (collect) alerts.push(a);
+      options.onAlert?.(a);
+    }
+  };
   try {
     if (detect && persistent) {
       for (const [namespace, state] of engine.state.namespaces) state.preload(await store.loadNamespace(namespace));
@@ -149,21 +164,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           for (const a of found) batchAlerts.push(a);
         }
       }
-      if (batchAlerts) {
-        // Alerts an earlier run already reported (same deterministic id) are not repeated.
-        let fresh = batchAlerts;
-        if (persistent) {
-          const known = await store.knownAlertIds(batchAlerts.map((a) => a.id));
-          if (known.size > 0) fresh = batchAlerts.filter((a) => !known.has(a.id));
-          repeated += batchAlerts.length - fresh.length;
-          if (fresh.length > 0) await store.saveAlerts(fresh);
-        }
-        for (const a of fresh) {
-          bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
-          if (collect) alerts.push(a);
-          options.onAlert?.(a);
-        }
-      }
+      if (batchAlerts) await deliver(batchAlerts);
+    }
+    // Rules that wait (a grace period after an issuance) decide what is still pending at end of input.
+    if (detect) {
+      const last = engine.finish();
+      if (last.length > 0) await deliver(last);
     }
     if (detect && persistent) {
       for (const [namespace, state] of engine.state.namespaces) {

@@ -108,3 +108,34 @@ test('ids already emitted by an earlier run are not emitted again', () => {
   e.rememberEmitted([alertId('test-mallory', 'd1')]);
   assert.equal(e.process(makeEvent({ user: 'mallory', device: 'd1' })).length, 0);
 });
+
+// A rule that watches issuance events only and decides at end of input.
+const deferred: Rule<{ enabled: boolean }> = {
+  meta: { ...everyMallory.meta, id: 'test-deferred', event_kinds: ['issuance'] },
+  configSchema: Type.Object({ enabled: Type.Boolean() }),
+  defaults: { enabled: true },
+  create() {
+    const held: import('../schema/event.ts').NormalizedEvent[] = [];
+    return {
+      observe(event) {
+        held.push(event);
+      },
+      finish(emit) {
+        for (const event of held) emit({ rule: 'test-deferred', summary: 'held', dedup_key: String(event.ts), event, evidence: {} });
+      },
+    };
+  },
+};
+
+test('rules see only the event kinds they declare (default: authentication)', () => {
+  const e = engine({ rules: [everyMallory, deferred], weights: { 'test-mallory': 30, 'test-deferred': 10 } });
+  // An issuance for mallory reaches the issuance rule, not the authentication rule.
+  assert.equal(e.process(makeEvent({ user: 'mallory', device: 'd1', kind: 'issuance' })).length, 0);
+  assert.equal(e.process(makeEvent({ user: 'mallory', device: 'd2', kind: 'enrollment' })).length, 0);
+  const auth = e.process(makeEvent({ user: 'mallory', device: 'd3' }));
+  assert.deepEqual(auth.map((a) => a.rule), ['test-mallory']);
+  const last = e.finish();
+  assert.deepEqual(last.map((a) => a.rule), ['test-deferred']);
+  assert.equal(last[0].device, 'd1');
+  assert.equal(e.stats.alerts, 2);
+});

@@ -1,11 +1,11 @@
 // The detection core: normalized (and enriched) events in, alerts out. Synchronous and free of
 // I/O so the same engine serves batch `analyze`, inline `serve` and, later, stream workers.
 // Rules emit signals → allowlists → analyst-feedback suppressions → entity risk with decay → policy → alert.
-import type { Rule, RuleContext, RuleInstance, Signal } from '../detect/types.ts';
+import { type Rule, type RuleContext, type RuleInstance, ruleEventKinds, type Signal } from '../detect/types.ts';
 import { StateRegistry } from '../detect/state.ts';
 import { decide, type PolicyConfig } from '../policy/policy.ts';
 import type { Alert } from '../schema/alert.ts';
-import type { NormalizedEvent } from '../schema/event.ts';
+import type { EventKind, NormalizedEvent } from '../schema/event.ts';
 import { buildAlert, riskEntity } from '../score/alert.ts';
 import { type EntityRisk, type RiskConfig, RiskScorer } from '../score/risk.ts';
 
@@ -50,7 +50,7 @@ export class DetectionEngine {
     suppressedByFeedback: new Map(),
     alertsByRule: new Map(),
   };
-  private readonly instances: { id: string; title: string; instance: RuleInstance }[] = [];
+  private readonly instances: { id: string; title: string; instance: RuleInstance; kinds: ReadonlySet<EventKind> }[] = [];
   private readonly options: EngineOptions;
   private readonly scorer: RiskScorer;
   private readonly emittedIds = new Set<string>();
@@ -70,7 +70,7 @@ export class DetectionEngine {
         state: <T>(name: string) => this.state.state<T>(`${id}/${name}`),
         facts: options.facts,
       };
-      this.instances.push({ id, title: rule.meta.title, instance: rule.create(cfg, ctx) });
+      this.instances.push({ id, title: rule.meta.title, instance: rule.create(cfg, ctx), kinds: ruleEventKinds(rule) });
     }
     this.scorer = new RiskScorer(options.risk, this.state.state<EntityRisk>('score/entity'));
   }
@@ -88,7 +88,21 @@ export class DetectionEngine {
   /** Process one event; returns the new alerts it caused (usually none). */
   process(event: NormalizedEvent): Alert[] {
     this.stats.events++;
-    for (const r of this.instances) r.instance.observe(event, this.collect);
+    const kind = event.kind;
+    for (const r of this.instances) if (r.kinds.has(kind)) r.instance.observe(event, this.collect);
+    return this.drain();
+  }
+
+  /**
+   * End of input: rules that defer decisions (RuleInstance.finish) decide what is still pending.
+   * Returns the alerts that causes. Call once, after the last event of a run.
+   */
+  finish(): Alert[] {
+    for (const r of this.instances) r.instance.finish?.(this.collect);
+    return this.drain();
+  }
+
+  private drain(): Alert[] {
     if (this.pending.length === 0) return NO_ALERTS;
     const signals = this.pending;
     this.pending = [];

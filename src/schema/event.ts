@@ -67,6 +67,51 @@ export interface Geo {
   lon: number | null;
 }
 
+/**
+ * What an event records. Rules declare which kinds they observe (RuleMeta.event_kinds, default
+ * `authentication` only), so certificate-use rules never see CA or MDM records.
+ * - `authentication`: a certificate (or session) was used: gateway, IdP, sensor, capture, PKINIT.
+ * - `issuance`: a CA issued a certificate (step-ca sign/renew, Vault PKI issue/sign, AD CS 4887).
+ * - `request`: a CA received (outcome success) or denied (outcome failure) a request (AD CS 4886/4888).
+ * - `revocation`: a CA revoked a certificate (AD CS 4870, Vault revoke, step-ca revoke).
+ * - `enrollment`: an MDM / device-management enrollment event (enrolled, re-enrolled, unenrolled).
+ */
+export type EventKind = 'authentication' | 'issuance' | 'request' | 'revocation' | 'enrollment';
+export const EVENT_KINDS: readonly EventKind[] = ['authentication', 'issuance', 'request', 'revocation', 'enrollment'];
+
+/**
+ * CA-side facts of an `issuance` / `request` / `revocation` event. On these events `user` and
+ * `device` name the certificate's *subject* (whom it authenticates), `certificate` is the issued
+ * (or revoked) certificate as far as the log shows it, and the requester is here.
+ */
+export interface CaRecord {
+  /** CA name or host as logged (AD CS "CA", step-ca host, Vault mount path). */
+  ca: string | null;
+  /** Who asked for the certificate (AD CS Requester, Vault token display name, step-ca provisioner subject). */
+  requester: string | null;
+  /** AD CS template, Vault role, step-ca provisioner name. */
+  template: string | null;
+  /** CA request id (AD CS RequestId, step-ca request id, Vault request id). */
+  request_id: string | null;
+  /** What the CA did: `sign`, `renew`, `rekey`, `issue`, `revoke`, `request`, `deny`, … (lowercase). */
+  operation: string | null;
+  /** SANs the *requester* supplied in the request attributes (AD CS `SAN:upn=…`): the ESC1 signal. */
+  requested_san: string[];
+  /** Revocation reason as logged (revocation events). */
+  reason: string | null;
+}
+
+/** MDM facts of an `enrollment` event (`device`/`user` on the event say which). */
+export interface EnrollmentRecord {
+  /** `enrolled`, `re-enrolled`, `unenrolled`, `wiped`, … (lowercase, as logged). */
+  action: string;
+  /** MDM product or source name as logged (Intune, Jamf, Workspace ONE…), or null. */
+  mdm: string | null;
+  platform: string | null;
+  /** Hardware serial as logged, when present. */
+  serial: string | null;
+}
+
 /** What a log line said about a certificate, before parsing/canonicalisation. */
 export interface RawCertificate {
   /** PEM text or base64 DER; when present it is the source of truth over logged fields. */
@@ -112,6 +157,10 @@ export interface Observation {
   line: number;
   /** The source's own id for the record (Zeek uid, Suricata flow_id, ECS event.id). */
   record_id?: string | null;
+  /** Default `authentication`. */
+  kind?: EventKind;
+  ca?: CaRecord | null;
+  enrollment?: EnrollmentRecord | null;
   outcome?: 'success' | 'failure' | 'unknown';
   user?: string | null;
   device?: string | null;
@@ -189,6 +238,11 @@ export interface NormalizedEvent {
   /** Same instant, epoch milliseconds. */
   ts: number;
   source: { format: string; file: string; line: number; record_id: string | null };
+  kind: EventKind;
+  /** CA facts for issuance/request/revocation events, else null. */
+  ca: CaRecord | null;
+  /** MDM facts for enrollment events, else null. */
+  enrollment: EnrollmentRecord | null;
   outcome: 'success' | 'failure' | 'unknown';
   /** Account; from the event, else derived from the certificate (see `user_from`). */
   user: string | null;

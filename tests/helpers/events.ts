@@ -1,6 +1,6 @@
 // Builds NormalizedEvents for rule tests from real certificates (see pki.ts), so rules are tested
 // on exactly what normalize produces.
-import type { Rule, RuleContext, Signal } from '../../src/detect/types.ts';
+import { type Rule, type RuleContext, ruleEventKinds, type Signal } from '../../src/detect/types.ts';
 import { StateRegistry } from '../../src/detect/state.ts';
 import { parseCertificate } from '../../src/normalize/certificate.ts';
 import type { NormalizedEvent, TrustResult, RevocationResult, Asset, Identity } from '../../src/schema/event.ts';
@@ -28,6 +28,9 @@ export function makeEvent(init: EventInit = {}): NormalizedEvent {
     time: new Date(ts).toISOString(),
     ts,
     source: { format: 'test', file: 'test', line, record_id: null },
+    kind: init.kind ?? 'authentication',
+    ca: init.ca ?? null,
+    enrollment: init.enrollment ?? null,
     outcome: init.outcome ?? 'success',
     user: init.user ?? null,
     user_from: init.user_from ?? (init.user ? 'event' : null),
@@ -72,6 +75,10 @@ export function runRule<C>(
   };
   const instance = rule.create({ ...rule.defaults, ...options.config } as C, ctx);
   const out: Signal[] = [];
-  for (const e of events) instance.observe(e, (s) => out.push(s));
+  const emit = (s: Signal) => out.push(s);
+  // As the engine does: a rule sees only the event kinds it declares, and finish() ends the input.
+  const kinds = ruleEventKinds(rule);
+  for (const e of events) if (kinds.has(e.kind)) instance.observe(e, emit);
+  instance.finish?.(emit);
   return out;
 }
