@@ -19,6 +19,8 @@ export class Diagnostics {
   readonly kept: Diagnostic[] = [];
   /** Records skipped entirely (not turned into an event). */
   skippedRecords = 0;
+  /** Skipped records per file (files without a name under ''). */
+  private readonly skippedByFile = new Map<string, number>();
   private readonly maxKept: number;
   private readonly onReport?: (d: Diagnostic) => void;
 
@@ -36,7 +38,14 @@ export class Diagnostics {
   /** Report a diagnostic for a record that was dropped. */
   skip(d: Omit<Diagnostic, 'level'>): void {
     this.skippedRecords++;
+    const file = d.file ?? '';
+    this.skippedByFile.set(file, (this.skippedByFile.get(file) ?? 0) + 1);
     this.report({ level: 'error', ...d });
+  }
+
+  /** Records skipped so far in this file. */
+  skippedIn(file: string): number {
+    return this.skippedByFile.get(file) ?? 0;
   }
 
   warn(d: Omit<Diagnostic, 'level'>): void {

@@ -166,6 +166,9 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       }
       if (batchAlerts) await deliver(batchAlerts);
     }
+    // Files read side by side finish before their last records are normalized: count each
+    // file's skips (read and normalize) once everything is through.
+    for (const f of files) f.skipped = diagnostics.skippedIn(f.file);
     // Rules that wait (a grace period after an issuance) decide what is still pending at end of input.
     if (detect) {
       const last = engine.finish();

@@ -283,81 +283,184 @@ export async function* readObservations(inputs: string[], options: ReadOptions):
     }
   }
 
+  // Files of one phase are read side by side and merged in time order, so a CA log, an MDM
+  // log and a gateway log given together reach the rules as one timeline (a rule counting
+  // issuances and presentations, or waiting for an enrollment, needs that). Each file is
+  // assumed roughly time-ordered; the merge never reorders records within a file.
   const shared: SharedSourceState = new Map();
-  let bytesBefore = 0;
-  for (const plan of plans) {
-    if (plan.source.kind === 'binary') {
-      const stats = emptyStats(plan.file, plan.source.id, plan.sibling);
-      const skippedBefore = diagnostics.skippedRecords;
-      const before = bytesBefore;
-      const read = plan.source.read({
-        file: plan.file,
-        diagnostics,
-        shared,
-        onBytes: options.onProgress ? (n) => options.onProgress?.(before + n, totalBytes) : undefined,
-      });
-      try {
-        for await (const batch of read) {
-          if (batch.length === 0) continue;
-          stats.observations += batch.length;
-          yield batch;
-        }
-      } catch (err) {
-        if (!(err instanceof CertsignalError)) throw err;
-        diagnostics.report({ level: 'error', reason: 'file-unreadable', file: plan.file, message: err.message });
+  const consumed = new Array<number>(plans.length).fill(0);
+  let consumedDone = 0;
+  const progress = options.onProgress
+    ? (index: number, n: number) => {
+        consumed[index] = n;
+        let sum = consumedDone;
+        for (const c of consumed) sum += c;
+        options.onProgress?.(sum, totalBytes);
       }
-      const counts = read.counts();
-      stats.lines = counts.units;
-      stats.records = counts.records;
-      stats.ignored = counts.ignored;
-      stats.skipped = diagnostics.skippedRecords - skippedBefore;
-      bytesBefore += counts.bytes;
-      options.onProgress?.(bytesBefore, totalBytes);
-      done(stats);
-      continue;
-    }
-    const source = plan.source;
-    const reader =
-      plan.reader ??
-      new LineReader(plan.file, {
-        diagnostics,
-        maxLineBytes: options.maxLineBytes,
-        onBytes: options.onProgress ? (n) => options.onProgress?.(bytesBefore + n, totalBytes) : undefined,
-      });
-    const ctx: FileContext = { file: plan.file, diagnostics, shared };
-    const parser = source.open(ctx);
+    : null;
+  const finished = (index: number, bytes: number) => {
+    consumed[index] = 0;
+    consumedDone += bytes;
+    options.onProgress?.(consumedDone + consumed.reduce((a, b) => a + b, 0), totalBytes);
+  };
+  const readOne = (plan: Plan, index: number) =>
+    readPlan(plan, {
+      diagnostics,
+      shared,
+      maxLineBytes: options.maxLineBytes,
+      onBytes: progress ? (n) => progress(index, n) : undefined,
+      onDone: (stats, bytes) => {
+        finished(index, bytes);
+        done(stats);
+      },
+    });
+  let i = 0;
+  while (i < plans.length) {
+    const phase = plans[i].source.phase ?? 1;
+    let j = i;
+    while (j < plans.length && (plans[j].source.phase ?? 1) === phase) j++;
+    if (j - i === 1) yield* readOne(plans[i], i);
+    else yield* mergeByTime(plans.slice(i, j).map((p, k) => readOne(p, i + k)));
+    i = j;
+  }
+}
+
+interface PlanContext {
+  diagnostics: Diagnostics;
+  shared: SharedSourceState;
+  maxLineBytes?: number;
+  /** Bytes of this file consumed so far. */
+  onBytes?: (n: number) => void;
+  /** Called once when the file is finished, with its stats and the bytes it consumed. */
+  onDone: (stats: FileStats, bytes: number) => void;
+}
+
+/** Reads one planned file and yields its observations in batches, in file order. */
+async function* readPlan(plan: Plan, ctx: PlanContext): AsyncGenerator<Observation[]> {
+  const { diagnostics, shared } = ctx;
+  if (plan.source.kind === 'binary') {
     const stats = emptyStats(plan.file, plan.source.id, plan.sibling);
     const skippedBefore = diagnostics.skippedRecords;
-    let nonEmpty = 0;
-    for await (const batch of reader.batches()) {
-      const out: Observation[] = [];
-      for (const l of batch) {
-        if (l.text.length > 0) nonEmpty++;
-        const r = parser.line(l.text, l.number);
-        if (r === null || r === undefined) continue;
-        if (Array.isArray(r)) {
-          for (const o of r) out.push(o);
-        } else out.push(r);
+    const read = plan.source.read({ file: plan.file, diagnostics, shared, onBytes: ctx.onBytes });
+    try {
+      for await (const batch of read) {
+        if (batch.length === 0) continue;
+        stats.observations += batch.length;
+        yield batch;
       }
-      stats.lines = reader.lineCount;
-      if (out.length > 0) {
-        stats.observations += out.length;
-        yield out;
-      }
+    } catch (err) {
+      if (!(err instanceof CertsignalError)) throw err;
+      diagnostics.report({ level: 'error', reason: 'file-unreadable', file: plan.file, message: err.message });
     }
-    const tail = parser.end?.();
-    if (tail && tail.length > 0) {
-      stats.observations += tail.length;
-      yield tail;
+    const counts = read.counts();
+    stats.lines = counts.units;
+    stats.records = counts.records;
+    stats.ignored = counts.ignored;
+    stats.skipped = diagnostics.skippedRecords - skippedBefore;
+    ctx.onDone(stats, counts.bytes);
+    return;
+  }
+  const source = plan.source;
+  const reader =
+    plan.reader ??
+    new LineReader(plan.file, {
+      diagnostics,
+      maxLineBytes: ctx.maxLineBytes,
+      onBytes: ctx.onBytes,
+    });
+  const fileCtx: FileContext = { file: plan.file, diagnostics, shared };
+  const parser = source.open(fileCtx);
+  const stats = emptyStats(plan.file, plan.source.id, plan.sibling);
+  // Skips are counted per file from the diagnostics' skip events for this file (files of one
+  // phase are read interleaved, so a global before/after difference would mix them).
+  const skippedBefore = diagnostics.skippedIn(plan.file);
+  let nonEmpty = 0;
+  for await (const batch of reader.batches()) {
+    const out: Observation[] = [];
+    for (const l of batch) {
+      if (l.text.length > 0) nonEmpty++;
+      const r = parser.line(l.text, l.number);
+      if (r === null || r === undefined) continue;
+      if (Array.isArray(r)) {
+        for (const o of r) out.push(o);
+      } else out.push(r);
     }
     stats.lines = reader.lineCount;
-    stats.skipped = diagnostics.skippedRecords - skippedBefore;
-    const counts = parser.counts?.();
-    // Lines the reader dropped (too long) never reached the parser but were records all the same.
-    stats.records = (counts ? counts.records : nonEmpty) + reader.skippedLines;
-    stats.ignored = counts?.ignored ?? 0;
-    bytesBefore += reader.bytesRead;
-    options.onProgress?.(bytesBefore, totalBytes);
-    done(stats);
+    if (out.length > 0) {
+      stats.observations += out.length;
+      yield out;
+    }
   }
+  const tail = parser.end?.();
+  if (tail && tail.length > 0) {
+    stats.observations += tail.length;
+    yield tail;
+  }
+  stats.lines = reader.lineCount;
+  stats.skipped = diagnostics.skippedIn(plan.file) - skippedBefore;
+  const counts = parser.counts?.();
+  // Lines the reader dropped (too long) never reached the parser but were records all the same.
+  stats.records = (counts ? counts.records : nonEmpty) + reader.skippedLines;
+  stats.ignored = counts?.ignored ?? 0;
+  ctx.onDone(stats, reader.bytesRead);
+}
+
+const MERGE_BATCH = 1024;
+
+/**
+ * Merges several observation streams into one in time order (equal times: no order promised).
+ * Observations without a time go out as soon as they are at the head of their stream (normalize
+ * reports and skips them). Holds one batch per stream.
+ */
+export async function* mergeByTime(streams: AsyncGenerator<Observation[]>[]): AsyncGenerator<Observation[]> {
+  interface Head {
+    batch: Observation[];
+    pos: number;
+    stream: AsyncGenerator<Observation[]>;
+    order: number;
+  }
+  const heads: Head[] = [];
+  const refill = async (h: Head): Promise<boolean> => {
+    for (;;) {
+      const next = await h.stream.next();
+      if (next.done) return false;
+      if (next.value.length > 0) {
+        h.batch = next.value;
+        h.pos = 0;
+        return true;
+      }
+    }
+  };
+  for (let k = 0; k < streams.length; k++) {
+    const h: Head = { batch: [], pos: 0, stream: streams[k], order: k };
+    if (await refill(h)) heads.push(h);
+  }
+  const key = (h: Head) => h.batch[h.pos].ts ?? Number.NEGATIVE_INFINITY;
+  let out: Observation[] = [];
+  while (heads.length > 0) {
+    let best = 0;
+    let bestKey = key(heads[0]);
+    for (let k = 1; k < heads.length; k++) {
+      const v = key(heads[k]);
+      if (v < bestKey || (v === bestKey && heads[k].order < heads[best].order)) {
+        best = k;
+        bestKey = v;
+      }
+    }
+    const h = heads[best];
+    // Take the run of this stream's observations that are not later than any other head.
+    let limit = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < heads.length; k++) if (k !== best) limit = Math.min(limit, key(heads[k]));
+    while (h.pos < h.batch.length) {
+      const ts = h.batch[h.pos].ts ?? Number.NEGATIVE_INFINITY;
+      if (ts > limit) break;
+      out.push(h.batch[h.pos++]);
+      if (out.length >= MERGE_BATCH) {
+        yield out;
+        out = [];
+      }
+    }
+    if (h.pos >= h.batch.length && !(await refill(h))) heads.splice(best, 1);
+  }
+  if (out.length > 0) yield out;
 }

@@ -208,3 +208,37 @@ test('an empty file is a warning, not an error', async () => {
   assert.deepEqual(diagnostics.kept.map((k) => [k.level, k.reason]), [['warning', 'empty-input']]);
   assert.equal(stats[0].format, null);
 });
+
+test('files of one phase are merged in time order; each keeps its own order and stats', async () => {
+  const d = fresh();
+  const at = (m: number) => new Date(Date.UTC(2026, 0, 5, 9, m)).toISOString();
+  const line = (m: number, u: string) => JSON.stringify({ '@timestamp': at(m), ecs: { version: '8.11.0' }, user: { name: u } });
+  // a: minutes 0, 10, 20, … ; b: minutes 5, 15, 25, … plus one bad line and one without a time.
+  const a = Array.from({ length: 3000 }, (_, i) => line(i * 10, `a${i}`));
+  const b = Array.from({ length: 2000 }, (_, i) => line(i * 10 + 5, `b${i}`));
+  b.splice(3, 0, '{not json');
+  writeFileSync(join(d, 'a.ndjson'), `${a.join('\n')}\n`);
+  writeFileSync(join(d, 'b.ndjson'), `${b.join('\n')}\n`);
+  const { obs, stats } = await run([join(d, 'a.ndjson'), join(d, 'b.ndjson')]);
+  assert.equal(obs.length, 5000);
+  for (let i = 1; i < obs.length; i++) assert.ok((obs[i - 1].ts as number) <= (obs[i].ts as number), `out of order at ${i}`);
+  // Interleaved: a0 b0 a1 b1 … while both last, then the rest of a.
+  assert.deepEqual(obs.slice(0, 4).map((o) => o.user), ['a0', 'b0', 'a1', 'b1']);
+  assert.equal(obs[obs.length - 1].user, 'a2999');
+  const byFile = Object.fromEntries(stats.map((s) => [s.file.endsWith('a.ndjson') ? 'a' : 'b', s]));
+  assert.equal(byFile.a.observations, 3000);
+  assert.equal(byFile.a.skipped, 0);
+  assert.equal(byFile.b.observations, 2000);
+  assert.equal(byFile.b.skipped, 1);
+});
+
+test('phases still come first: a Zeek x509.log is read before the ssl.log that joins on it, even given last', async () => {
+  const d = fresh();
+  writeFileSync(join(d, 'conn-ssl.log'), `${sslLines.join('\n')}\n`);
+  writeFileSync(join(d, 'certs.log'), `${x509Lines.join('\n')}\n`);
+  const extra = join(d, 'later.ndjson');
+  writeFileSync(extra, `${ecsLine(0)}\n`);
+  const { obs } = await run([join(d, 'conn-ssl.log'), extra, join(d, 'certs.log')]);
+  const ssl = obs.find((o) => o.format === 'zeek-ssl');
+  assert.equal(ssl?.client_certificate?.subject, 'CN=joined');
+});
