@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'E_CERT'
   | 'E_CRL'
   | 'E_CSV'
-  | 'E_STATE';
+  | 'E_STATE'
+  | 'E_GEOIP';
 
 /** An error caused by the user's input or configuration: printed without a stack trace. */
 export class CertsignalError extends Error {

@@ -6,7 +6,7 @@ import { severityAtLeast } from '../policy/policy.ts';
 import { SEVERITIES, type Severity } from '../schema/alert.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
 import { Pseudonymiser } from '../sinks/pseudonymise.ts';
-import { renderAlertTable, renderSummary } from '../sinks/table.ts';
+import { renderIncidentTable, renderSummary } from '../sinks/table.ts';
 import { diagnosticsSummary, type InputCliOptions, inputAnalyzeOptions, noInputReadable, progressReporter, stderrDiagnostics } from './output.ts';
 
 export interface AnalyzeCliOptions extends InputCliOptions {
@@ -74,6 +74,12 @@ export async function runAnalyze(inputs: string[], opts: AnalyzeCliOptions): Pro
       if (failOn && severityAtLeast(a.severity, failOn)) failed = true;
       writer?.write(pseudonymiser ? pseudonymiser.alert(a) : a);
     },
+    // Incident records follow the alerts, once the run knows them whole (docs/incidents.md). An
+    // incident can be more severe than any of its alerts, so --fail-on counts it too.
+    onIncident: (i) => {
+      if (failOn && severityAtLeast(i.severity, failOn)) failed = true;
+      writer?.write(pseudonymiser ? pseudonymiser.incident(i) : i);
+    },
   };
   let result: Awaited<ReturnType<typeof analyze>>;
   try {
@@ -86,7 +92,8 @@ export async function runAnalyze(inputs: string[], opts: AnalyzeCliOptions): Pro
   if (output === 'table') {
     const shown = pseudonymiser ? result.alerts.map((a) => pseudonymiser.alert(a)) : result.alerts;
     const sorted = [...shown].sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
-    process.stdout.write(`${renderAlertTable(sorted)}\n`);
+    const incidents = pseudonymiser ? result.incidents.map((i) => pseudonymiser.incident(i)) : result.incidents;
+    process.stdout.write(`${renderIncidentTable(incidents, sorted)}\n`);
   }
   if (!opts.quiet) {
     const summary = renderSummary(stats);

@@ -9,7 +9,7 @@ import { runAnalyze } from './analyze.ts';
 
 export const DEMO_DIR = fileURLToPath(new URL('../../examples/demo/', import.meta.url));
 
-export async function runDemo(opts: { output?: string; state?: string; failOn?: string; quiet?: boolean }): Promise<number> {
+export async function runDemo(opts: { output?: string; state?: string; failOn?: string; quiet?: boolean; geoip?: string; ocsp?: boolean; ocspTimeout?: string }): Promise<number> {
   const file = (name: string) => `${DEMO_DIR}${name}`;
   if (!existsSync(file('events.ndjson'))) {
     throw new CertsignalError('E_INPUT', `demo data not found in ${DEMO_DIR}`);
@@ -17,7 +17,7 @@ export async function runDemo(opts: { output?: string; state?: string; failOn?: 
   if (!opts.quiet) {
     process.stderr.write(
       `certsignal demo: analyzing ${file('events.ndjson')}\n` +
-        '  with --assets assets.csv --identities identities.csv --trust-anchors trust-anchors.pem --crl corp.crl --config certsignal.yaml\n' +
+        `  with --assets assets.csv --identities identities.csv --trust-anchors trust-anchors.pem --crl corp.crl --config certsignal.yaml${opts.geoip ? ` --geoip ${opts.geoip}` : ''}\n` +
         `  state: ${opts.state ?? 'a fresh SQLite file (use --state FILE to keep it)'}\n`,
     );
   }
@@ -31,6 +31,9 @@ export async function runDemo(opts: { output?: string; state?: string; failOn?: 
     identities: file('identities.csv'),
     trustAnchors: file('trust-anchors.pem'),
     crl: [file('corp.crl')],
+    geoip: opts.geoip,
+    ocsp: opts.ocsp,
+    ocspTimeout: opts.ocspTimeout,
     config: file('certsignal.yaml'),
     output: opts.output ?? 'table',
     state,

@@ -11,6 +11,8 @@ export interface EvalCliOptions {
   format?: string;
   /** No summary or diagnostics on stderr. */
   quiet?: boolean;
+  /** MaxMind-format .mmdb locating events without a location of their own. */
+  geoip?: string;
 }
 
 /** Runs eval for the CLI; returns the process exit code (0, or 3 when no input could be read). */
@@ -20,7 +22,7 @@ export async function runEval(dir: string, opts: EvalCliOptions): Promise<number
   const progress = progressReporter(opts.quiet !== true);
   let report: Awaited<ReturnType<typeof evaluate>>;
   try {
-    report = await evaluate(dir, { format, diagnostics, onProgress: progress.update });
+    report = await evaluate(dir, { format, diagnostics, onProgress: progress.update, geoip: opts.geoip });
   } finally {
     progress.stop();
   }

@@ -20,6 +20,9 @@ function inputOptions(cmd: Command): Command {
     .option('--identities <csv>', 'identity store CSV (user,kind,role,department,country,email)')
     .option('--trust-anchors <pem>', 'PEM bundle of the CAs this estate expects')
     .option('--crl <file>', 'CRL (DER or PEM), verified against the trust anchors; repeatable', collect)
+    .option('--ocsp', "ask each client certificate's OCSP responder (AIA URL) whether it is revoked: network calls, off by default (docs/ocsp.md)")
+    .option('--ocsp-timeout <ms>', 'OCSP per-request timeout in milliseconds (default 2000)')
+    .option('--geoip <mmdb>', 'MaxMind-format City/Country database (GeoLite2, DB-IP Lite) locating events without source.geo')
     .option('--config <yaml>', 'certsignal.yaml (weights, thresholds, windows, allowlists)')
     .option('--set <key=value>', 'override one config key, e.g. rules.cert-churn.max_new_certs=5; repeatable', collect)
     .option('--max-line-bytes <n>', 'skip (and report) input lines longer than this (default 1048576)')
@@ -44,7 +47,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--state <sqlite>', 'state file: baselines and emitted alerts persist across runs')
     .option('--pseudonymise', 'replace account, device and personal certificate-subject names in the output with keyed tokens')
     .option('--pseudonymise-key-file <file>', 'key for --pseudonymise (or set CERTSIGNAL_PSEUDONYMISE_KEY); implies --pseudonymise')
-    .addOption(new Option('--fail-on <severity>', 'exit 1 if any alert has at least this severity').choices(['low', 'medium', 'high', 'critical']))
+    .addOption(new Option('--fail-on <severity>', 'exit 1 if any alert or incident has at least this severity').choices(['low', 'medium', 'high', 'critical']))
     .action(async (files: string[], opts) => setExit(await runAnalyze(files, opts)));
 
   program
@@ -52,7 +55,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('run analyze on the bundled sample data (examples/demo) and print the alerts')
     .addOption(new Option('--output <mode>', 'json or table').choices(['json', 'table']))
     .option('--state <sqlite>', 'state file')
-    .addOption(new Option('--fail-on <severity>', 'exit 1 if any alert has at least this severity').choices(['low', 'medium', 'high', 'critical']))
+    .option('--geoip <mmdb>', 'MaxMind-format City/Country database locating events without source.geo')
+    .option('--ocsp', "also ask the certificates' OCSP responders (network calls; docs/ocsp.md)")
+    .option('--ocsp-timeout <ms>', 'OCSP per-request timeout in milliseconds (default 2000)')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 if any alert or incident has at least this severity').choices(['low', 'medium', 'high', 'critical']))
     .option('-q, --quiet', 'no summary on stderr')
     .action(async (opts) => setExit(await runDemo(opts)));
 
@@ -110,6 +116,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<dir>', 'fleet directory written by `certsignal simulate`')
     .option('--json', 'one JSON object for machines')
     .addOption(new Option('--format <format>', 'which telemetry of the fleet to evaluate').choices(['ecs', 'zeek', 'suricata']))
+    .option('--geoip <mmdb>', 'MaxMind-format City/Country database locating events without source.geo')
     .option('-q, --quiet', 'no progress or summary on stderr')
     .action(async (dir: string, opts) => setExit(await runEval(dir, opts)));
 

@@ -96,6 +96,14 @@ export function maxLineBytesOverride(value: string | undefined): ConfigOverrides
   return { input: { max_line_bytes: n } } as ConfigOverrides;
 }
 
+/** `--ocsp-timeout MS` → milliseconds (1…60000), or undefined. */
+export function ocspTimeoutMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 60_000) throw new CertsignalError('E_USAGE', `--ocsp-timeout must be an integer number of milliseconds (1-60000), got "${value}"`);
+  return n;
+}
+
 /** The input and enrichment flags `analyze` and `normalize` share. */
 export interface InputCliOptions {
   format?: string;
@@ -103,6 +111,9 @@ export interface InputCliOptions {
   identities?: string;
   trustAnchors?: string;
   crl?: string[];
+  geoip?: string;
+  ocsp?: boolean;
+  ocspTimeout?: string;
   config?: string;
   set?: string[];
   maxLineBytes?: string;
@@ -119,6 +130,9 @@ export function inputAnalyzeOptions(opts: InputCliOptions) {
     identities: opts.identities,
     trustAnchors: opts.trustAnchors,
     crls: opts.crl,
+    geoip: opts.geoip,
+    ocsp: opts.ocsp === true ? true : undefined,
+    ocspTimeoutMs: ocspTimeoutMs(opts.ocspTimeout),
     configPath: opts.config,
     configOverrides: parseSetFlags(opts.set, maxLineBytesOverride(opts.maxLineBytes)),
   };

@@ -69,6 +69,7 @@ describe('defaults', () => {
       assets_columns: { device_id: 'device_id', owner: 'owner', kind: 'kind', hostname: 'hostname', os: 'os', enrolled_at: 'enrolled_at' },
       identities_columns: { user: 'user', kind: 'kind', role: 'role', department: 'department', country: 'country', email: 'email' },
       user_from_certificate: ['upn', 'email', 'cn'],
+      ocsp: { enabled: false, timeout_ms: 2000, cache_size: 10000, responder_override: null, nonce: true, concurrency: 8, budget_ms: 120000 },
     });
     assert.deepEqual(config.input, { max_line_bytes: 1048576 });
   });

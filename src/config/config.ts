@@ -16,6 +16,7 @@ import {
   DEFAULT_ASSETS_COLUMNS,
   DEFAULT_IDENTITIES_COLUMNS,
   DEFAULT_MAX_LINE_BYTES,
+  DEFAULT_OCSP,
   DEFAULT_SCORING,
   DEFAULT_WEIGHTS,
   type RuleSpec,
@@ -56,6 +57,18 @@ export interface Config {
     identities_columns: { user: string; kind: string; role: string; department: string; country: string; email: string };
     /** Order in which a user is derived from the client certificate when the event names none. */
     user_from_certificate: UserFromCertificateField[];
+    /** MaxMind-format .mmdb locating events without a location of their own (docs/geo.md); `--geoip` overrides it. Absent: none. */
+    geoip?: string;
+    /** OCSP lookups (docs/ocsp.md); `--ocsp` / `--ocsp-timeout` override `enabled` / `timeout_ms`. */
+    ocsp: {
+      enabled: boolean;
+      timeout_ms: number;
+      cache_size: number;
+      responder_override: string | null;
+      nonce: boolean;
+      concurrency: number;
+      budget_ms: number;
+    };
   };
   input: { max_line_bytes: number };
 }
@@ -232,6 +245,8 @@ interface RawConfig {
     assets_columns?: Partial<Config['enrichment']['assets_columns']>;
     identities_columns?: Partial<Config['enrichment']['identities_columns']>;
     user_from_certificate?: UserFromCertificateField[];
+    geoip?: string;
+    ocsp?: Partial<Config['enrichment']['ocsp']>;
   };
   input?: Partial<Config['input']>;
 }
@@ -389,6 +404,9 @@ function withDefaults(raw: RawConfig, rules: readonly RuleSpec[]): Config {
       assets_columns: { ...DEFAULT_ASSETS_COLUMNS, ...(raw.enrichment?.assets_columns ?? {}) },
       identities_columns: { ...DEFAULT_IDENTITIES_COLUMNS, ...(raw.enrichment?.identities_columns ?? {}) },
       user_from_certificate: [...(raw.enrichment?.user_from_certificate ?? USER_FROM_CERTIFICATE_FIELDS)],
+      // Absent rather than null: the merged config is validated again, and the key takes a path only.
+      ...(raw.enrichment?.geoip !== undefined ? { geoip: raw.enrichment.geoip } : {}),
+      ocsp: { ...DEFAULT_OCSP, ...(raw.enrichment?.ocsp ?? {}) },
     },
     input: { max_line_bytes: raw.input?.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES },
   };

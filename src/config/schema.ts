@@ -46,6 +46,17 @@ export type UserFromCertificateField = (typeof USER_FROM_CERTIFICATE_FIELDS)[num
 
 export const DEFAULT_MAX_LINE_BYTES = 1_048_576;
 
+/** OCSP defaults (`enrichment.ocsp`; docs/ocsp.md). Off: network calls must be asked for. */
+export const DEFAULT_OCSP = Object.freeze({
+  enabled: false,
+  timeout_ms: 2000,
+  cache_size: 10_000,
+  responder_override: null as string | null,
+  nonce: true,
+  concurrency: 8,
+  budget_ms: 120_000,
+});
+
 /** Allowlist keys that select what an entry matches (an entry needs at least one). */
 export const ALLOWLIST_MATCH_KEYS = [
   'rule',
@@ -145,6 +156,27 @@ const EnrichmentSchema = Type.Object(
     ),
     user_from_certificate: Type.Optional(
       Type.Array(Type.Union(USER_FROM_CERTIFICATE_FIELDS.map((f) => Type.Literal(f))), { uniqueItems: true }),
+    ),
+    geoip: Type.Optional(NonEmptyString('MaxMind-format .mmdb (City or Country database) for events without a location; relative to the working directory.')),
+    ocsp: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ description: 'Ask OCSP responders about client certificates (network calls; off by default). `--ocsp` turns it on.' })),
+          timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: 'Per-request timeout (ms).' })),
+          cache_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'OCSP answers kept in memory.' })),
+          // null (the default) = use each certificate's AIA responder.
+          responder_override: Type.Optional(
+            Type.Union([
+              Type.Null(),
+              Type.String({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-expected': 'an http:// or https:// URL', description: 'Ask this responder instead of the AIA one.' }),
+            ]),
+          ),
+          nonce: Type.Optional(Type.Boolean({ description: 'Send a nonce and reject responses echoing another.' })),
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Requests in flight at once.' })),
+          budget_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'Total time a run may wait on OCSP before it stops asking.' })),
+        },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },

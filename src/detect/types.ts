@@ -52,9 +52,16 @@ export interface RuleContext {
   facts: {
     trustAnchorsConfigured: boolean;
     crlsConfigured: boolean;
+    /** OCSP lookups are on (`--ocsp`): revocation verdicts may come from responders too. */
+    ocspConfigured?: boolean;
     assetsConfigured: boolean;
     identitiesConfigured: boolean;
   };
+  /**
+   * Reports a run-level condition once as a warning diagnostic on stderr (e.g. a rule that stays
+   * quiet because an input it needs was absent). Absent where no diagnostics are collected.
+   */
+  note?: (reason: string, message: string) => void;
 }
 
 export interface RuleMeta {

@@ -40,7 +40,7 @@ describe('Enricher', async () => {
   });
 
   it('reports which sources are configured', () => {
-    assert.deepEqual(enricher.facts, { trustAnchorsConfigured: true, crlsConfigured: true, assetsConfigured: true, identitiesConfigured: true });
+    assert.deepEqual(enricher.facts, { trustAnchorsConfigured: true, crlsConfigured: true, assetsConfigured: true, identitiesConfigured: true, ocspConfigured: false });
   });
 
   it('fills asset, identity (case-insensitively), trust and revocation', () => {
@@ -76,7 +76,7 @@ describe('Enricher', async () => {
 
   it('with nothing configured, enrich changes nothing and facts say so', async () => {
     const bare = await Enricher.create({});
-    assert.deepEqual(bare.facts, { trustAnchorsConfigured: false, crlsConfigured: false, assetsConfigured: false, identitiesConfigured: false });
+    assert.deepEqual(bare.facts, { trustAnchorsConfigured: false, crlsConfigured: false, assetsConfigured: false, identitiesConfigured: false, ocspConfigured: false });
     const e = makeEvent({ cert: alice, user: 'alice' });
     bare.enrich(e);
     assert.deepEqual(e.enrichment, { asset: null, identity: null, trust: null, revocation: null });

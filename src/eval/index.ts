@@ -52,6 +52,12 @@ export const FLEET_FILES = {
     zeek: ['zeek/ssl.log', 'zeek/x509.log'],
     suricata: ['suricata/eve.json'],
   } satisfies Record<EvalFormat, string[]>,
+  /**
+   * The CA log (ca-csv) and MDM log (mdm-csv): inputs for every format, when present (a passive
+   * sensor does not replace the CA's and the MDM's own records). Fleets from before these logs
+   * existed have neither, and are evaluated without them.
+   */
+  registryLogs: ['ca/issuance.csv', 'mdm/enrollments.csv'],
 } as const;
 
 export interface EvaluateOptions {
@@ -61,6 +67,8 @@ export interface EvaluateOptions {
   /** Config overrides over the fleet's certsignal.yaml (e.g. to try a threshold). */
   configOverrides?: ConfigOverrides;
   onProgress?: AnalyzeOptions['onProgress'];
+  /** MaxMind-format .mmdb locating events without a location of their own (`--geoip`). */
+  geoip?: string;
 }
 
 export interface EvalReport extends ScoreResult {
@@ -68,7 +76,7 @@ export interface EvalReport extends ScoreResult {
   dir: string;
   labels: { generator: string | null; seed: string | null; start: string; end: string };
   /** What analyze saw (events, files, diagnostics) — the same figures `certsignal analyze` prints. */
-  analyze: Pick<AnalyzeStats, 'events' | 'skipped' | 'alerts' | 'alertsByRule' | 'diagnostics' | 'elapsedMs' | 'rules'> & {
+  analyze: Pick<AnalyzeStats, 'events' | 'skipped' | 'alerts' | 'alertsByRule' | 'diagnostics' | 'elapsedMs' | 'rules' | 'geoip'> & {
     files: string[];
   };
 }
@@ -108,6 +116,7 @@ export function fleetAnalyzeOptions(dir: string, format: EvalFormat, labels?: Pi
       labels && labels.formats.length > 0 ? ` (labels.json says the fleet has: ${labels.formats.join(', ')})` : '';
     throw new CertsignalError('E_INPUT', `${path}: not found — the ${format} telemetry of the fleet${generated}`, ExitCode.INPUT);
   }
+  for (const name of FLEET_FILES.registryLogs) if (isFile(at(name))) inputs.push(at(name));
   const optional = (name: string) => (isFile(at(name)) ? at(name) : undefined);
   const crl = optional(FLEET_FILES.crl);
   return {
@@ -138,15 +147,22 @@ export async function evaluate(dir: string, options: EvaluateOptions = {}): Prom
   const labels = loadLabels(join(root, FLEET_FILES.labels));
   const base = fleetAnalyzeOptions(root, format, labels);
   const userDays = new UserDays();
+  const periodStart = Date.parse(labels.start);
+  const periodEnd = Date.parse(labels.end);
   const alerts: Alert[] = [];
   const result = await analyze({
     ...base,
     diagnostics: options.diagnostics,
     configOverrides: options.configOverrides,
     onProgress: options.onProgress,
+    ...(options.geoip !== undefined ? { geoip: options.geoip } : {}),
     collectAlerts: false,
     onAlert: (a) => alerts.push(a),
-    onEvent: (e) => userDays.observe(e.user, e.ts),
+    // Entity-days are counted inside the simulated period only: the CA and MDM logs reach back to
+    // enrollments years earlier, and those days were not monitored for alerts.
+    onEvent: (e) => {
+      if (e.ts >= periodStart && e.ts < periodEnd) userDays.observe(e.user, e.ts);
+    },
   });
   const { stats } = result;
   const scores = scoreAlerts(alerts, labels, { rules: stats.rules, userDays: userDays.byUser });
@@ -163,6 +179,7 @@ export async function evaluate(dir: string, options: EvaluateOptions = {}): Prom
       diagnostics: stats.diagnostics,
       elapsedMs: stats.elapsedMs,
       rules: stats.rules,
+      geoip: stats.geoip,
       files: stats.files.map((f) => f.file),
     },
   };

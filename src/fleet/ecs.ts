@@ -20,6 +20,10 @@ export interface GatewayEvent {
   tls: TlsClientClass;
   /** Certificate id (a CertPlan id), or null when no client certificate was presented. */
   certId: string | null;
+  /** Bytes the client sent (request bodies, uploads): ECS `source.bytes`. Omitted when undefined. */
+  bytesOut?: number;
+  /** Bytes the server sent back (responses, downloads): ECS `destination.bytes`. Omitted when undefined. */
+  bytesIn?: number;
   /** Scenario tag for SCENARIOS.md and tests; never written to the event. */
   scenario?: string;
 }
@@ -100,7 +104,13 @@ export class EcsFormatter {
     let line = `{"@timestamp":"${new Date(e.ts).toISOString()}",${this.head}"${e.outcome}"}`;
     if (e.user !== null) line += `,"user":{"name":${this.quote(e.user)}}`;
     if (e.device !== null) line += `,"device":{"id":${this.quote(e.device)}}`;
-    line += `,"source":{"ip":"${e.sourceIp}"${e.geo ? this.geoFragment(e.geo) : ''}}`;
+    const bytesOut = e.bytesOut === undefined ? '' : `,"bytes":${e.bytesOut}`;
+    line += `,"source":{"ip":"${e.sourceIp}"${e.geo ? this.geoFragment(e.geo) : ''}${bytesOut}}`;
+    // ECS: destination.bytes = bytes sent from the destination back to the source; network.bytes = both ways.
+    if (e.bytesIn !== undefined) {
+      line += `,"destination":{"bytes":${e.bytesIn}}`;
+      line += `,"network":{"bytes":${e.bytesIn + (e.bytesOut ?? 0)}}`;
+    }
     line += `,"service":{"name":${this.quote(e.service)}},"url":{"domain":${this.quote(e.domain)}},`;
     return line + this.clientFragment(e.tls);
   }

@@ -62,3 +62,16 @@ export {
   userSubject,
 } from './plan.ts';
 export { createRng, hashSeed, type Rng } from './prng.ts';
+export {
+  assignSessionBytes,
+  ByteAssigner,
+  diurnalFactor,
+  HUMAN_SERVICE_VOLUME,
+  logNormal,
+  PERSONAL_SCALE_SIGMA,
+  personalScale,
+  sessionBytes,
+  totalBytes,
+  type VolumeProfile,
+  WORKLOAD_VOLUME,
+} from './volume.ts';

@@ -64,8 +64,10 @@ export interface FleetCertificate {
   /** ISO 8601 UTC. */
   notBefore: string;
   notAfter: string;
-  /** SAN values (e-mail, DNS, URI) in the order they were issued. */
+  /** SAN values (e-mail, DNS, URI) in the order they were issued (UPNs are in `upn`: gateways rarely log otherNames). */
   altNames: string[];
+  /** UPN SANs (otherName), usually empty. */
+  upn: string[];
   keys: KeyPair;
 }
 
@@ -80,6 +82,8 @@ export interface CertificateSpec {
   email?: readonly string[];
   dns?: readonly string[];
   uri?: readonly string[];
+  /** Microsoft UPN SANs (otherName 1.3.6.1.4.1.311.20.2.3), as AD CS puts an account into a certificate. */
+  upn?: readonly string[];
   /** Reuse a key pair (key-reuse scenarios); a fresh one is generated otherwise. */
   keys?: KeyPair;
   ca?: boolean;
@@ -110,6 +114,7 @@ function leafExtensions(spec: CertificateSpec): x509.Extension[] {
     ...(spec.email ?? []).map((value) => ({ type: 'email' as const, value })),
     ...(spec.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(spec.uri ?? []).map((value) => ({ type: 'url' as const, value })),
+    ...(spec.upn ?? []).map((value) => ({ type: 'upn' as const, value })),
   ];
   if (names.length > 0) exts.push(new x509.SubjectAlternativeNameExtension(names, false));
   return exts;
@@ -130,6 +135,7 @@ function wrap(id: string, spec: CertificateSpec, issuerDn: Dn, cert: x509.X509Ce
     notBefore: spec.notBefore.toISOString(),
     notAfter: spec.notAfter.toISOString(),
     altNames: [...(spec.email ?? []), ...(spec.dns ?? []), ...(spec.uri ?? [])],
+    upn: [...(spec.upn ?? [])],
     keys,
   };
 }

@@ -20,6 +20,8 @@ export interface CertPlan {
   email?: string[];
   dns?: string[];
   uri?: string[];
+  /** UPN SANs (AD CS style account mapping). */
+  upn?: string[];
   /** Plans with the same key group share one key pair (key-reuse scenarios). */
   keyGroup?: string;
   /** A TLS server certificate (EKU serverAuth), e.g. the gateway's. */
@@ -124,6 +126,7 @@ export async function issuePlans(pki: FleetPki, plans: readonly CertPlan[]): Pro
       email: plan.email,
       dns: plan.dns,
       uri: plan.uri,
+      upn: plan.upn,
       keys,
       serverAuth: plan.serverAuth,
     };

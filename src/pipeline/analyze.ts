@@ -1,14 +1,18 @@
 // `analyze`: the batch pipeline end to end. Files → sources → normalize → enrich → detection
-// engine → alerts (streamed to `onAlert`), with rule state and emitted alert ids kept in the
-// state store so a daily run continues where the last one stopped and never repeats an alert.
+// engine → alerts (streamed to `onAlert`) → incidents (src/correlate, at the end: `onIncident`),
+// with rule state, open incidents and emitted alert ids kept in the state store so a daily run
+// continues where the last one stopped and never repeats an alert.
 import { type Config, type ConfigOverrides, loadConfig, mergeConfig } from '../config/config.ts';
+import { createCorrelator } from '../correlate/index.ts';
 import { RULES } from '../detect/registry.ts';
 import { Diagnostics } from '../diagnostics.ts';
-import { Enricher } from '../enrich/index.ts';
+import { Enricher, type GeoStats } from '../enrich/index.ts';
+import type { OcspOptions, OcspStats } from '../enrich/ocsp/index.ts';
 import { FeedbackSuppressions } from '../feedback/suppressions.ts';
 import { Normalizer } from '../normalize/normalize.ts';
 import type { Alert } from '../schema/alert.ts';
 import type { NormalizedEvent } from '../schema/event.ts';
+import type { Incident } from '../schema/incident.ts';
 import { readObservations } from '../sources/read.ts';
 import { MemoryStateStore, openStateStore } from '../store/sqlite.ts';
 import type { StateStore } from '../store/types.ts';
@@ -23,6 +27,12 @@ export interface AnalyzeOptions {
   identities?: string;
   trustAnchors?: string;
   crls?: string[];
+  /** MaxMind-format .mmdb (City or Country) locating events that carry no location (overrides config `enrichment.geoip`). */
+  geoip?: string;
+  /** Ask OCSP responders (`--ocsp`; overrides config `enrichment.ocsp.enabled`). Network calls: docs/ocsp.md. */
+  ocsp?: boolean;
+  /** Per-request OCSP timeout in ms (`--ocsp-timeout`; overrides `enrichment.ocsp.timeout_ms`). */
+  ocspTimeoutMs?: number;
   /** Path of certsignal.yaml, or an already loaded config. */
   configPath?: string;
   config?: Config;
@@ -32,6 +42,11 @@ export interface AnalyzeOptions {
   statePath?: string;
   /** Called for every new alert, in event order, as soon as it is found. */
   onAlert?: (alert: Alert) => void;
+  /**
+   * Called at the end of the run for every incident that is new or changed in this run (see
+   * docs/incidents.md), ordered by first alert, after the last onAlert.
+   */
+  onIncident?: (incident: Incident) => void;
   /** Called for every normalized event (used by `certsignal normalize`); detection still runs unless `detect: false`. */
   onEvent?: (event: NormalizedEvent) => void;
   detect?: boolean;
@@ -62,10 +77,17 @@ export interface AnalyzeStats {
   feedbackSuppressionsActive: number;
   alertsByRule: Record<string, number>;
   alertsBySeverity: Record<string, number>;
+  /** Incident records of this run (new or changed), and their count per severity. */
+  incidents: number;
+  incidentsBySeverity: Record<string, number>;
   diagnostics: Record<string, number>;
   certificates: { parsed: number; cacheHits: number };
   elapsedMs: number;
   rules: string[];
+  /** Geolocation: the --geoip database used (type, build date) or null, and events per geo_status. */
+  geoip: GeoStats;
+  /** OCSP requests, cache hits, outcomes and timed-out responders; null when OCSP is off. */
+  ocsp: OcspStats | null;
 }
 
 export interface FileStat {
@@ -78,6 +100,8 @@ export interface FileStat {
 
 export interface AnalyzeResult {
   alerts: Alert[];
+  /** Incidents new or changed in this run (always collected: there are far fewer than alerts). */
+  incidents: Incident[];
   stats: AnalyzeStats;
   diagnostics: Diagnostics;
 }
@@ -92,6 +116,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     identities: options.identities,
     trustAnchors: options.trustAnchors,
     crls: options.crls ?? [],
+    geoip: options.geoip ?? config.enrichment.geoip ?? null,
+    ocsp: ocspOptions(config, options),
     config: {
       enrichment: {
         asset_columns: config.enrichment.assets_columns,
@@ -117,6 +143,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     }
   }
   const engine = createEngine(config, enricher.facts, { diagnostics, feedback });
+  // Created before the state is preloaded so its namespace (open incidents) is loaded and saved with the rules' state.
+  const correlator = createCorrelator(config, engine.state);
+  let incidents: Incident[] = [];
+  const incidentsBySeverity: Record<string, number> = {};
+  let watermark = Number.NEGATIVE_INFINITY;
   const collect = options.collectAlerts !== false;
   const alerts: Alert[] = [];
   const bySeverity: Record<string, number> = {};
@@ -134,6 +165,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     for (const a of fresh) {
       bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
       if (collect) alerts.push(a);
+      correlator.add(a);
       options.onAlert?.(a);
     }
   };
@@ -149,16 +181,23 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       onFile: (f) => files.push(f),
     })) {
       let batchAlerts: Alert[] | null = null;
+      const ready: NonNullable<ReturnType<Normalizer['normalize']>>[] = [];
       for (const obs of batch) {
         const n = normalizer.normalize(obs);
         if (!n) continue;
         enricher.enrich(n.event, n.client, n.chain);
+        ready.push(n);
+      }
+      // OCSP (--ocsp) is the one network lookup: the batch's distinct certificates are asked concurrently.
+      if (enricher.ocsp) await enricher.ocsp.enrichEvents(ready);
+      for (const n of ready) {
         options.onEvent?.(n.event);
         if (!detect) {
           engine.stats.events++;
           continue;
         }
         const found = engine.process(n.event);
+        if (n.event.ts > watermark) watermark = n.event.ts;
         if (found.length > 0) {
           batchAlerts ??= [];
           for (const a of found) batchAlerts.push(a);
@@ -173,6 +212,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     if (detect) {
       const last = engine.finish();
       if (last.length > 0) await deliver(last);
+      incidents = correlator.finish(watermark);
+      for (const i of incidents) {
+        incidentsBySeverity[i.severity] = (incidentsBySeverity[i.severity] ?? 0) + 1;
+        options.onIncident?.(i);
+      }
     }
     if (detect && persistent) {
       for (const [namespace, state] of engine.state.namespaces) {
@@ -189,6 +233,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   for (const [k, v] of diagnostics.counts) diagCounts[k] = v;
   return {
     alerts,
+    incidents,
     diagnostics,
     stats: {
       files,
@@ -201,10 +246,28 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       feedbackSuppressionsActive: feedback?.size ?? 0,
       alertsByRule: Object.fromEntries(s.alertsByRule),
       alertsBySeverity: bySeverity,
+      incidents: incidents.length,
+      incidentsBySeverity,
       diagnostics: diagCounts,
       certificates: { parsed: normalizer.certCache.misses, cacheHits: normalizer.certCache.hits },
       elapsedMs: Math.round(performance.now() - started),
       rules: engine.enabledRules,
+      geoip: enricher.geo.stats(),
+      ocsp: enricher.ocsp ? structuredClone(enricher.ocsp.stats) : null,
     },
+  };
+}
+
+/** The OCSP checker options for this run, or null when OCSP is off (the default). */
+function ocspOptions(config: Config, options: AnalyzeOptions): OcspOptions | null {
+  const c = config.enrichment.ocsp;
+  if (!(options.ocsp ?? c.enabled)) return null;
+  return {
+    timeoutMs: options.ocspTimeoutMs ?? c.timeout_ms,
+    cacheSize: c.cache_size,
+    responderOverride: c.responder_override,
+    nonce: c.nonce,
+    concurrency: c.concurrency,
+    budgetMs: c.budget_ms,
   };
 }

@@ -3,6 +3,7 @@
 // Rules emit signals → allowlists → analyst-feedback suppressions → entity risk with decay → policy → alert.
 import { type Rule, type RuleContext, type RuleInstance, ruleEventKinds, type Signal } from '../detect/types.ts';
 import { StateRegistry } from '../detect/state.ts';
+import type { Diagnostics } from '../diagnostics.ts';
 import { decide, type PolicyConfig } from '../policy/policy.ts';
 import type { Alert } from '../schema/alert.ts';
 import type { EventKind, NormalizedEvent } from '../schema/event.ts';
@@ -25,6 +26,8 @@ export interface EngineOptions {
    */
   suppressedByFeedback?: (signal: Signal) => boolean;
   state?: StateRegistry;
+  /** Where rules' run-level notes (RuleContext.note) go, as warnings. */
+  diagnostics?: Diagnostics;
 }
 
 export interface EngineStats {
@@ -69,6 +72,7 @@ export class DetectionEngine {
       const ctx: RuleContext = {
         state: <T>(name: string) => this.state.state<T>(`${id}/${name}`),
         facts: options.facts,
+        note: (reason: string, message: string) => options.diagnostics?.warn({ reason, message: `${id}: ${message}` }),
       };
       this.instances.push({ id, title: rule.meta.title, instance: rule.create(cfg, ctx), kinds: ruleEventKinds(rule) });
     }

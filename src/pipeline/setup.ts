@@ -35,6 +35,7 @@ export function createEngine(
     facts,
     allowlisted: config.allowlists.length > 0 ? (signal) => allowlistMatches(config, signal, { diagnostics: options.diagnostics }) : undefined,
     suppressedByFeedback: feedback && feedback.size > 0 ? (signal) => feedback.match(signal) !== null : undefined,
+    diagnostics: options.diagnostics,
   });
 }
 

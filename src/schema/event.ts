@@ -65,7 +65,20 @@ export interface Geo {
   city_name: string | null;
   lat: number | null;
   lon: number | null;
+  /** Where it came from: the event's own fields (`event`), or the `--geoip` database (`geoip`). Set by enrichment. */
+  source?: 'event' | 'geoip';
+  /** The database's accuracy radius in km (GeoLite2/GeoIP2 City), when it gives one: IP geolocation is approximate. */
+  accuracy_radius_km?: number | null;
 }
+
+/**
+ * How `geo` was decided (docs/geo.md): `event` (the event's own location), `geoip` (looked up in
+ * the `--geoip` database), `private` / `reserved` (a special-purpose address, never looked up;
+ * `geo_range` names the range), `not-found` (public address the database does not locate),
+ * `no-database` (public address, no `--geoip`), `no-ip` (no source address), `invalid-ip`
+ * (the source address does not parse). Anything but `event`/`geoip` leaves geo unknown.
+ */
+export type GeoStatus = 'event' | 'geoip' | 'private' | 'reserved' | 'not-found' | 'no-database' | 'no-ip' | 'invalid-ip';
 
 /**
  * What an event records. Rules declare which kinds they observe (RuleMeta.event_kinds, default
@@ -222,6 +235,31 @@ export interface RevocationResult {
   crl_this_update: string | null;
   revoked_at: string | null;
   reason_code: string | null;
+  /**
+   * The source that decided `status` when both CRLs and OCSP are in use (revoked by either wins;
+   * see docs/ocsp.md). Absent when only CRLs are configured or nothing decided (`unknown`).
+   */
+  source?: 'crl' | 'ocsp';
+  /** The OCSP answer for this certificate (`--ocsp`), whatever `status` says. */
+  ocsp?: OcspResult | null;
+}
+
+/** What an OCSP responder said about a certificate (see docs/ocsp.md). */
+export interface OcspResult {
+  status: 'good' | 'revoked' | 'unknown';
+  /** Why the status is `unknown`: `no-aia`, `no-issuer`, `timeout`, `bad-signature`, `stale`, … (null otherwise). */
+  unknown_reason: string | null;
+  /** Human-readable detail for an `unknown`. */
+  detail: string | null;
+  /** The responder asked (null when none could be asked). */
+  responder_url: string | null;
+  /** ISO 8601 UTC times from the signed response. */
+  produced_at: string | null;
+  this_update: string | null;
+  next_update: string | null;
+  revoked_at: string | null;
+  /** RFC 5280 CRLReason name of a revocation, when the response gives one. */
+  revocation_reason: string | null;
 }
 
 export interface Enrichment {
@@ -251,6 +289,10 @@ export interface NormalizedEvent {
   source_ip: string | null;
   source_port: number | null;
   geo: Geo | null;
+  /** How `geo` was decided; set by enrichment (absent on events that were not enriched). */
+  geo_status?: GeoStatus;
+  /** For `geo_status` `private` / `reserved`: the special-purpose range, e.g. `rfc1918`, `cgnat`, `loopback`, `documentation`. */
+  geo_range?: string;
   destination_ip: string | null;
   destination_port: number | null;
   service: string | null;

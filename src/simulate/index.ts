@@ -15,6 +15,7 @@ import {
   identitiesCsv,
   issuePlans,
 } from '../fleet/index.ts';
+import { caIssuanceCsv, mdmEnrollmentsCsv, SCEP_CONNECTOR, WORKLOAD_PROVISIONER } from './calog.ts';
 import { certificatesVisible, SuricataWriter, sessionNet, ZeekWriter } from './network.ts';
 import { planSimulation, type SimulationPlan, TooFewUsersError } from './scenario.ts';
 import {
@@ -31,7 +32,19 @@ import {
   type SimulationResult,
 } from './types.ts';
 
-export { planSimulation, type SimulationPlan, SWEEP_SERVICES } from './scenario.ts';
+export {
+  CA_CSV_COLUMNS,
+  CA_NAMES,
+  type CaLogRecord,
+  csvField,
+  MDM_CSV_COLUMNS,
+  type MdmLogRecord,
+  SCEP_CONNECTOR,
+  sanColumn,
+  TEMPLATES,
+  WORKLOAD_PROVISIONER,
+} from './calog.ts';
+export { planSimulation, type SimulationPlan, SWEEP_SERVICES, VOLUME_HISTORY_DAYS } from './scenario.ts';
 export { ja3StringOf, ja4Of, SIM_TLS_CLIENTS } from './tls.ts';
 export * from './types.ts';
 
@@ -136,12 +149,19 @@ function iso(ms: number): string {
 function buildLabels(plan: SimulationPlan, certs: ReadonlyMap<string, FleetCertificate>): Labels {
   const { options, estate } = plan;
   const period = new Map<string, { first: number; last: number }>();
-  for (const e of plan.events) {
-    if (e.scenario === undefined) continue;
-    const p = period.get(e.scenario);
-    if (p) p.last = e.ts;
-    else period.set(e.scenario, { first: e.ts, last: e.ts });
-  }
+  const extend = (scenario: string | undefined, ts: number): void => {
+    if (scenario === undefined) return;
+    const p = period.get(scenario);
+    if (!p) period.set(scenario, { first: ts, last: ts });
+    else {
+      p.first = Math.min(p.first, ts);
+      p.last = Math.max(p.last, ts);
+    }
+  };
+  for (const e of plan.events) extend(e.scenario, e.ts);
+  // An attack that issues certificates starts at its first issuance (a CA-log rule alerts then).
+  for (const c of plan.caRecords) extend(c.scenario, c.ts);
+  for (const m of plan.mdmRecords) extend(m.scenario, m.ts);
   const digest = (ids: readonly string[]): string[] => [...new Set(ids.map((id) => (certs.get(id) as FleetCertificate).sha256))];
   const attacks: AttackLabel[] = [];
   const benign: BenignLabel[] = [];
@@ -229,7 +249,7 @@ function readme(labels: Labels, result: Omit<SimulationResult, 'elapsedMs' | 'la
     `Period ${labels.start} – ${labels.end} (${labels.days} days). Population: ${labels.population.human_users} people, ` +
       `${labels.population.service_accounts} service accounts, ${labels.population.devices} devices. ` +
       `${result.sessions} sessions, ${result.passiveClientCertSessions} of them below TLS 1.3 (client certificate visible to Zeek/Suricata). ` +
-      `${result.certificatesIssued} certificates issued.`,
+      `${result.certificatesIssued} certificates issued; ${result.caRecords} CA log rows, ${result.mdmRecords} MDM log rows.`,
     '',
     '| file | what |',
     '|---|---|',
@@ -242,6 +262,8 @@ function readme(labels: Labels, result: Omit<SimulationResult, 'elapsedMs' | 'la
   if (labels.formats.includes('suricata'))
     lines.push('| `suricata/eve.json` | the same sessions as Suricata EVE `tls` events (certificates only below TLS 1.3) |');
   lines.push(
+    '| `ca/issuance.csv` | CA log (format `ca-csv`): every certificate the device issuing CA and the automation CA issued, renewed or revoked |',
+    '| `mdm/enrollments.csv` | MDM log (format `mdm-csv`): device enrollments, wipes and retirements |',
     '| `assets.csv`, `identities.csv` | asset registry and identity store |',
     '| `trust-anchors.pem` | Root CA G2, Device Issuing CA 1, Workload Automation CA |',
     '| `crl.pem` | CRLs of the Device Issuing CA and the Workload Automation CA |',
@@ -252,7 +274,7 @@ function readme(labels: Labels, result: Omit<SimulationResult, 'elapsedMs' | 'la
     '',
     '```sh',
     'certsignal analyze --assets assets.csv --identities identities.csv --trust-anchors trust-anchors.pem \\',
-    '  --crl crl.pem --config certsignal.yaml events.ndjson',
+    '  --crl crl.pem --config certsignal.yaml events.ndjson ca/issuance.csv mdm/enrollments.csv',
     '```',
     '',
     '## Injected attacks',
@@ -291,6 +313,8 @@ export async function simulateFleet(options: SimulateFleetOptions): Promise<Simu
   const usedIds = new Set<string>([plan.gatewayCertId, ...plan.revocations.map((r) => r.certId)]);
   for (const e of plan.events) if (e.certId) usedIds.add(e.certId);
   for (const l of plan.labels) for (const id of l.certIds) usedIds.add(id);
+  // Every certificate in the CA log is issued too (its row carries the serial, digest and PEM).
+  for (const c of plan.caRecords) usedIds.add(c.certId);
   const certs = await issuePlans(
     pki,
     plan.plans.filter((p) => usedIds.has(p.id)),
@@ -363,6 +387,11 @@ export async function simulateFleet(options: SimulateFleetOptions): Promise<Simu
     join(out, 'trust-anchors.pem'),
     `${[pki.root, pki.issuing, pki.automation].map((ca) => ca.certificate.pem.trim()).join('\n')}\n`,
   );
+  mkdirSync(join(out, 'ca'), { recursive: true });
+  mkdirSync(join(out, 'mdm'), { recursive: true });
+  const planById = new Map(plan.plans.map((p) => [p.id, p]));
+  writeFileSync(join(out, 'ca', 'issuance.csv'), caIssuanceCsv(plan.caRecords, planById, certs, include));
+  writeFileSync(join(out, 'mdm', 'enrollments.csv'), mdmEnrollmentsCsv(plan.mdmRecords));
   writeFileSync(join(out, 'assets.csv'), assetsCsv(plan.estate.devices));
   writeFileSync(join(out, 'identities.csv'), identitiesCsv(plan.estate.users));
   writeFileSync(
@@ -373,6 +402,11 @@ export async function simulateFleet(options: SimulateFleetOptions): Promise<Simu
       '# rotation from being reported as certificate churn.',
       'automation_issuers:',
       `  - "${dnToRfc4514(AUTOMATION_DN)}"`,
+      '# The MDM\'s SCEP connector and the workload provisioner request certificates for others by design',
+      '# (ca/issuance.csv names them as requester of every device and workload certificate).',
+      'rules:',
+      '  requester-subject-mismatch:',
+      `    allowed_requesters: ["${SCEP_CONNECTOR}", "${WORKLOAD_PROVISIONER}"]`,
       '',
     ].join('\n'),
   );
@@ -383,6 +417,8 @@ export async function simulateFleet(options: SimulateFleetOptions): Promise<Simu
     passiveClientCertSessions: passive,
     x509Records: zeek?.x509Records ?? 0,
     certificatesIssued: certs.size,
+    caRecords: plan.caRecords.length,
+    mdmRecords: plan.mdmRecords.length,
     files: {} as Record<string, number>,
   };
   writeFileSync(join(out, 'README.md'), readme(labels, partial, options.commandLine ?? simulateCommandLine(resolved, out)));
@@ -395,6 +431,8 @@ export async function simulateFleet(options: SimulateFleetOptions): Promise<Simu
     'certsignal.yaml',
     'labels.json',
     'README.md',
+    'ca/issuance.csv',
+    'mdm/enrollments.csv',
   ];
   if (zeek) names.push('zeek/ssl.log', 'zeek/x509.log');
   if (suricata) names.push('suricata/eve.json');

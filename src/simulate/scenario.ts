@@ -3,6 +3,7 @@
 // structure is testable for determinism). `index.ts` issues the certificates and writes the files.
 import {
   baselineEvents,
+  ByteAssigner,
   type CertPlan,
   CITIES,
   type City,
@@ -18,12 +19,22 @@ import {
   planDeviceCertificates,
   type Rng,
   randomSerial,
+  rotatingCertId,
   SERVICES,
   sortEvents,
   TLS_CLIENTS,
   type TlsClientClass,
+  totalBytes,
   userSubject,
 } from '../fleet/index.ts';
+import {
+  type CaLogRecord,
+  type MdmLogRecord,
+  mdmOf,
+  SCEP_CONNECTOR,
+  TEMPLATES,
+  WORKLOAD_PROVISIONER,
+} from './calog.ts';
 import { SIM_TLS_CLIENTS, updatedClient } from './tls.ts';
 import type { AttackType, BenignBehaviour, SimulateOptions } from './types.ts';
 
@@ -37,6 +48,8 @@ export const SERVICE_ACCOUNT_SHARE = 0.1;
 export const WINDOWS_TLS12_SHARE = 0.4;
 /** Share of workloads running a Java 8 (TLS 1.2) client. */
 export const WORKLOAD_TLS12_SHARE = 0.4;
+/** Days of history a per-account volume baseline needs (the volume-spike rule's documented minimum). */
+export const VOLUME_HISTORY_DAYS = 7;
 /** Share of people who are power users (many more sign-ins a workday). */
 export const POWER_USER_SHARE = 0.1;
 
@@ -96,8 +109,12 @@ export interface SimulationPlan {
   labels: DraftLabel[];
   /** Revoked certificates (plan id and instant) listed on the issuing CA's CRL. */
   revocations: { certId: string; revokedAt: number }[];
-  /** Earlier, unrelated revocations on the same CRL. */
-  historicRevocations: { serial: string; revokedAt: number }[];
+  /** Earlier, unrelated revocations on the same CRL (each also has a certificate plan, `certId`). */
+  historicRevocations: { serial: string; revokedAt: number; certId: string }[];
+  /** Rows of ca/issuance.csv (sorted by time when written). */
+  caRecords: CaLogRecord[];
+  /** Rows of mdm/enrollments.csv. */
+  mdmRecords: MdmLogRecord[];
   /** The gateway's TLS server certificate (plan id), seen by the passive sensors. */
   gatewayCertId: string;
   end: number;
@@ -181,6 +198,23 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
     return u;
   };
   const laptop = (u: FleetUser): FleetDevice => laptopOf.get(u.name) as FleetDevice;
+  /** A device's hardware serial as the MDM records it (Apple-style for Apple devices). */
+  const hardwareSerial = (d: FleetDevice): string => {
+    const h = createRng(`${seed}/hardware/${d.id}`);
+    const apple = d.os.startsWith('macOS') || d.os.startsWith('iOS');
+    const alnum = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
+    let out = apple ? 'C02' : d.kind === 'phone' ? 'R58' : 'PF';
+    while (out.length < (apple ? 12 : 10)) out += alnum[h.int(0, alnum.length - 1)];
+    return out;
+  };
+  /** Former devices whose certificates are on the CRL (planned at the end). */
+  const historicDevices: { device: FleetDevice; revokedAt: number; certId: string }[] = [];
+  /** Like `take`, but null when nobody fits (for optional roles in a scenario). */
+  const tryTake = (ok: (u: FleetUser) => boolean): FleetUser | null => {
+    const u = pool.find((x) => !used.has(x.name) && laptopOf.has(x.name) && ok(x) && !overrides.has(laptop(x).id));
+    if (u) used.add(u.name);
+    return u ?? null;
+  };
 
   // The new hire is decided before certificates are planned: their devices are enrolled mid-period.
   let newHire: { user: FleetUser; at: number } | null = null;
@@ -224,6 +258,13 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
     const o = e.device ? clientOverride.get(e.device) : undefined;
     if (o) e.tls = o;
   }
+  // Bytes of the ordinary sessions first, so scenarios can measure an account's usual volume.
+  const byteAssigner = new ByteAssigner(estate);
+  byteAssigner.assign(events);
+  /** CA log facts of certificates a scenario issues (requester, template, subject account, device). */
+  const caMeta = new Map<string, Omit<CaLogRecord, 'ts' | 'certId' | 'ca'> & { ts?: number }>();
+  const caExtra: CaLogRecord[] = [];
+  const mdmExtra: MdmLogRecord[] = [];
   if (newHire) {
     const hire = newHire;
     events = events.filter((e) => e.user !== hire.user.name || e.ts >= hire.at);
@@ -355,6 +396,16 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
         dns: [device.hostname],
       });
       certIds.push(p.id);
+      // The stolen enrollment key lets the attacker enroll through the SCEP connector: the CA log
+      // shows ordinary device issuances for an enrolled device, with no new MDM enrollment.
+      caMeta.set(p.id, {
+        event: 'issued',
+        requester: SCEP_CONNECTOR,
+        template: TEMPLATES.device,
+        user: victim.name,
+        device: device.id,
+        scenario: id,
+      });
       const ip = attackerIp(r, subnets[i % subnets.length]);
       ips.push(ip);
       const where = { ip, geo: victim.home };
@@ -441,6 +492,14 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       email: [borrower.email],
       dns: [bDevice.hostname],
       keyGroup: `key:${id}`,
+    });
+    caMeta.set(p.id, {
+      event: 'issued',
+      requester: SCEP_CONNECTOR,
+      template: TEMPLATES.device,
+      user: borrower.name,
+      device: bDevice.id,
+      scenario: id,
     });
     // From then on the borrower's laptop presents the certificate built on the owner's key.
     ev(id, at, borrower.name, bDevice.id, locate(borrower, bDevice, false, r), pickService(r), clientOf(bDevice), p.id);
@@ -742,6 +801,214 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
     });
   }
 
+  if (attacks.has('data-exfiltration')) {
+    const id = nextId('attack');
+    const r = rng.fork(id);
+    // The volume rule compares an hour with the account's own robust baseline, learnt over about a
+    // week: the attack comes after day 7 when the period allows, on a person with that much history.
+    const firstEvent = new Map<string, number>();
+    const activeDays = new Map<string, Set<number>>();
+    for (const e of events) {
+      if (!e.user) continue;
+      if (!firstEvent.has(e.user)) firstEvent.set(e.user, e.ts);
+      let set = activeDays.get(e.user);
+      if (!set) activeDays.set(e.user, (set = new Set()));
+      set.add(Math.floor((e.ts - start) / DAY));
+    }
+    const historyOk = (u: FleetUser): boolean =>
+      (firstEvent.get(u.name) ?? end) <= start + DAY && (activeDays.get(u.name)?.size ?? 0) >= Math.min(6, days - 1);
+    // The account's windows (UTC hours, as the rule counts them) before the attack: the usual
+    // volume is the median active hour; the attack is 30–100× that and clearly above its busiest
+    // hour, so a victim whose heavy tail already reaches that far is passed over.
+    const windowsOf = (name: string, before: number): number[] => {
+      const hourly = new Map<number, number>();
+      for (const e of events) {
+        if (e.user !== name || e.ts >= before || e.outcome === 'failure') continue;
+        const h = Math.floor(e.ts / HOUR);
+        hourly.set(h, (hourly.get(h) ?? 0) + totalBytes(e));
+      }
+      return [...hourly.values()].sort((a, b) => a - b);
+    };
+    const atFor = (u: FleetUser): number =>
+      localTime(r.fork(u.name), u, Math.min(VOLUME_HISTORY_DAYS + 1, days - 1), days - 1, 10, 15);
+    // The smallest multiple of the usual hour that clears the rule's documented bounds in the
+    // attack's biggest hour (about half of it): 1.5× the busiest hour and the 100 MB floor.
+    const minFactor = (w: readonly number[]): number => {
+      const median = w[Math.floor(w.length / 2)];
+      return Math.max(30, Math.ceil((4 * (w.at(-1) as number)) / median), Math.ceil(250_000_000 / median));
+    };
+    const fits = (u: FleetUser): boolean => {
+      if (!historyOk(u)) return false;
+      const w = windowsOf(u.name, atFor(u));
+      return w.length >= 12 && minFactor(w) <= 100;
+    };
+    const victim = tryTake(fits) ?? take('data-exfiltration');
+    const device = laptop(victim);
+    const at = atFor(victim);
+    const history = at - (firstEvent.get(victim.name) ?? at);
+    const usedServices = new Set(events.filter((e) => e.user === victim.name && e.ts < at).map((e) => e.service));
+    const past = windowsOf(victim.name, at);
+    const usual = past.length > 0 ? past[Math.floor(past.length / 2)] : 5_000_000;
+    const busiest = past.at(-1) ?? usual;
+    const lowest = past.length > 0 ? minFactor(past) : 101;
+    const mature = history >= VOLUME_HISTORY_DAYS * DAY && past.length >= 12 && lowest <= 100;
+    const factor = r.int(Math.min(100, lowest), 100);
+    const target = usual * factor;
+    const burst = r.chance(0.5);
+    const n = burst ? r.int(40, 120) : r.int(6, 14);
+    const duration = r.int(60, 110) * MINUTE;
+    // Data-rich services the account already uses (a new service would be a different signal).
+    const heavy = ['crm', 'finance-erp', 'git', 'wiki', 'mail', 'intranet'].filter((sv) => usedServices.has(sv));
+    const services = SERVICES.filter((sv) => (heavy.length > 0 ? heavy.includes(sv.name) : usedServices.has(sv.name)));
+    const pool2 = services.length > 0 ? services : SERVICES.slice(0, 1);
+    const replay = r.chance(0.5);
+    const last = events.filter((e) => e.device === device.id && e.ts < at).at(-1);
+    const where = replay
+      ? { ip: attackerIp(r, newSubnet()), geo: victim.home }
+      : { ip: last?.sourceIp ?? victim.homeIp, geo: last?.geo ?? victim.home };
+    const weights = Array.from({ length: n }, () => Math.exp(0.4 * (r.next() + r.next() + r.next() - 1.5) * 2));
+    const sum = weights.reduce((a, b) => a + b, 0);
+    const offsets = Array.from({ length: n }, () => Math.floor(r.next() * duration)).sort((a, b) => a - b);
+    offsets[0] = 0;
+    for (let i = 0; i < n; i++) {
+      ev(
+        id,
+        at + offsets[i],
+        victim.name,
+        replay ? null : device.id,
+        where,
+        r.pick(pool2),
+        replay ? SIM_TLS_CLIENTS.curl : clientOf(device),
+        deviceCertId(device),
+      );
+      const e = added[added.length - 1];
+      e.bytesIn = Math.round((target * weights[i]) / sum);
+      e.bytesOut = r.int(900, 6_000);
+    }
+    const mb = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
+    labels.push({
+      id,
+      kind: 'attack',
+      type: 'data-exfiltration',
+      users: [victim.name],
+      devices: [device.id],
+      certIds: [deviceCertId(device)],
+      sourceIps: replay ? [where.ip] : [],
+      expectedRules: mature ? ['volume-spike'] : [],
+      description:
+        `${replay ? `${victim.name}'s laptop certificate, replayed with curl from a hosting address in ${victim.home.city} (${where.ip}, no device id),` : `malware on ${victim.name}'s laptop (${device.id}), from its usual address,`} ` +
+        `pulls ${mb(target)} in ${n} requests within ${Math.round(duration / MINUTE)} min from ${[...new Set(pool2.map((sv) => sv.name))].join(', ')}: ` +
+        `${factor}× the account's usual ${mb(usual)} per active hour (its busiest hour so far: ${mb(busiest)})${burst ? ', a request burst' : ''}` +
+        (mature
+          ? ''
+          : ` — the account's volume baseline is not mature (${(history / DAY).toFixed(1)} days, ${past.length} active hours; the rule needs ${VOLUME_HISTORY_DAYS} days and 12) or its busiest hour is too close: no rule is expected to fire`),
+    });
+  }
+
+  if (attacks.has('rogue-issuance')) {
+    const id = nextId('attack');
+    const r = rng.fork(id);
+    const victim = take('rogue-issuance');
+    // Seed 002: certificates issued to a device the MDM never enrolled. Either a compromised
+    // helpdesk/RA account issues them by hand, or a stolen SCEP challenge goes through the connector.
+    const helpdesk = r.chance(0.5) ? tryTake((u) => u.role === 'helpdesk' || u.role === 'it-admin') : null;
+    let rogueId = `dev-${r.hex(4)}`;
+    while (deviceById.has(rogueId)) rogueId = `dev-${r.hex(4)}`;
+    const rogueHost = `desktop-${r.hex(3)}.corp.example.com`;
+    const at = localTime(r, victim, firstDay, days - 1, 8, 20, false);
+    const count = r.int(4, 6);
+    const subnets = [newSubnet(), newSubnet()];
+    const certIds: string[] = [];
+    const ips: string[] = [];
+    let ts = at;
+    for (let i = 0; i < count; i++) {
+      const p = plan({
+        id: `cert:${id}:${i + 1}`,
+        authority: 'issuing',
+        subject: userSubject(victim.name, victim.department),
+        notBefore: new Date(ts).toISOString(),
+        notAfter: new Date(ts + 365 * DAY).toISOString(),
+        email: [victim.email],
+        dns: [rogueHost],
+      });
+      certIds.push(p.id);
+      caMeta.set(p.id, {
+        event: 'issued',
+        requester: helpdesk ? helpdesk.name : SCEP_CONNECTOR,
+        template: helpdesk ? TEMPLATES.helpdesk : TEMPLATES.device,
+        user: victim.name,
+        device: rogueId,
+        scenario: id,
+      });
+      const ip = attackerIp(r, subnets[i % subnets.length]);
+      ips.push(ip);
+      const where = { ip, geo: victim.home };
+      ev(id, ts + r.int(1, 4) * MINUTE, victim.name, rogueId, where, pickService(r), SIM_TLS_CLIENTS.curl, p.id);
+      if (r.chance(0.5))
+        ev(id, ts + r.int(5, 9) * MINUTE, victim.name, rogueId, where, pickService(r), SIM_TLS_CLIENTS.curl, p.id);
+      ts += r.int(5, 12) * MINUTE;
+    }
+    labels.push({
+      id,
+      kind: 'attack',
+      type: 'rogue-issuance',
+      users: helpdesk ? [victim.name, helpdesk.name] : [victim.name],
+      devices: [rogueId],
+      certIds,
+      sourceIps: [...new Set(ips)],
+      expectedRules: ['issuance-without-enrollment', 'cert-churn'],
+      description:
+        `${count} certificates for ${victim.name} are issued within ${Math.round((ts - at) / MINUTE)} min to ${rogueId} (${rogueHost}), a device the MDM never enrolled, ` +
+        `${helpdesk ? `by the compromised helpdesk account ${helpdesk.name} (template ${TEMPLATES.helpdesk})` : `through the SCEP connector with a stolen enrollment challenge`}, ` +
+        `and presented with curl from 198.19.${subnets[0]}–${subnets[1]}.0/24`,
+    });
+  }
+
+  if (attacks.has('esc1-request')) {
+    const id = nextId('attack');
+    const r = rng.fork(id);
+    const requester = take('esc1-request', (u) => u.department !== 'IT');
+    const admin = tryTake((u) => u.role === 'it-admin') ?? take('esc1-request (admin)');
+    const device = laptop(requester);
+    const at = localTime(r, requester, firstDay, days - 1, 10, 16);
+    // AD CS ESC1: a template that lets the enrollee supply the SAN. The subject stays the
+    // requester's; the UPN SAN names the admin, and certificate mapping logs the holder in as the admin.
+    const p = plan({
+      id: `cert:${id}`,
+      authority: 'issuing',
+      subject: userSubject(requester.name, requester.department),
+      notBefore: new Date(at).toISOString(),
+      notAfter: new Date(at + 365 * DAY).toISOString(),
+      upn: [admin.email],
+    });
+    caMeta.set(p.id, {
+      event: 'issued',
+      requester: requester.name,
+      template: TEMPLATES.enrolleeSuppliesSubject,
+      user: admin.name,
+      device: null,
+      scenario: id,
+    });
+    const where = locate(requester, device, false, r);
+    const n = r.int(2, 4);
+    let ts = at + r.int(3, 20) * MINUTE;
+    for (let i = 0; i < n; i++) {
+      ev(id, ts, admin.name, device.id, where, pickService(r), clientOf(device), p.id);
+      ts += r.int(5, 30) * MINUTE;
+    }
+    labels.push({
+      id,
+      kind: 'attack',
+      type: 'esc1-request',
+      users: [requester.name, admin.name],
+      devices: [device.id],
+      certIds: [p.id],
+      sourceIps: [],
+      expectedRules: ['requester-subject-mismatch'],
+      description: `${requester.name} requests a certificate from the ${TEMPLATES.enrolleeSuppliesSubject} template (enrollee supplies the subject) with the UPN SAN of ${admin.role} ${admin.name} (AD CS ESC1), then uses it ${n} times from ${requester.name}'s laptop (${device.id}) to sign in as ${admin.name}`,
+    });
+  }
+
   // ---- benign behaviour ------------------------------------------------------------------------
   if (benign.has('automation-rotation')) {
     for (const d of estate.devices) {
@@ -798,6 +1065,10 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       dns: [fresh.hostname],
     });
     events = events.filter((e) => !(e.device === old.id && e.ts >= at));
+    // IT retires the old laptop from the MDM a day or two later.
+    const retired = at + r.int(20, 60) * HOUR;
+    if (retired < end)
+      mdmExtra.push({ ts: retired, device: old.id, action: 'unenrolled', user: user.name, ...mdmOf(old), serial: hardwareSerial(old) });
     for (const e of baselineEvents({ seed: `${seed}/${id}`, users: [user], devices: [fresh] }, (d) => deviceCertId(d), {
       window,
     })) {
@@ -952,21 +1223,179 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
     }
   }
 
+  if (benign.has('backup-window')) {
+    const id = nextId('benign');
+    const r = rng.fork(id);
+    // The nightly backup/sync job: every night the same account uploads gigabytes in a burst of
+    // requests. Its baseline contains the volume from the first night, which is what a volume rule
+    // must tolerate.
+    const services = estate.users.filter((u) => u.kind === 'service');
+    const svc =
+      services.find((u) => u.name === 'svc-backup') ?? services.find((u) => u.name !== 'svc-reporting') ?? services[0];
+    const server = estate.devices.find((d) => d.owner === svc.name) as FleetDevice;
+    const target = { name: 'backup-api', domain: 'backup.internal.example.com' };
+    let total = 0;
+    let sessions = 0;
+    for (let day = 0; day < days; day++) {
+      let ts = start + day * DAY + HOUR + r.int(0, 20) * MINUTE;
+      const n = r.int(10, 14);
+      for (let i = 0; i < n; i++) {
+        ev(id, ts, svc.name, server.id, { ip: server.internalIp ?? svc.homeIp, geo: null }, target, clientOf(server), devicePlans.certIdFor(server, ts));
+        const e = added[added.length - 1];
+        e.bytesOut = Math.round(350_000_000 * Math.exp(0.2 * (r.next() + r.next() + r.next() - 1.5) * 2));
+        e.bytesIn = r.int(40_000, 80_000);
+        total += e.bytesOut;
+        sessions++;
+        ts += r.int(4, 9) * MINUTE;
+      }
+    }
+    labels.push({
+      id,
+      kind: 'benign',
+      type: 'backup-window',
+      users: [svc.name],
+      devices: [server.id],
+      certIds: [],
+      sourceIps: [],
+      expectedRules: [],
+      description: `${svc.name} on ${server.hostname} runs its nightly backup to backup-api from about 01:00 UTC: ${sessions} uploads over ${days} nights, ${(total / 1e9 / days).toFixed(1)} GB a night on average, every night alike`,
+      start,
+      end: end - 1,
+    });
+  }
+
   const historicRng = createRng(`${seed}/crl-history`);
-  const historicRevocations = [200, 120, 45].map((daysBefore) => ({
-    serial: randomSerial(historicRng),
-    revokedAt: start - daysBefore * DAY + historicRng.int(8, 17) * HOUR,
-  }));
+  const historicDetails = historicRng.fork('certificates');
+  const historicRevocations = [200, 120, 45].map((daysBefore, i) => {
+    const serial = randomSerial(historicRng);
+    const revokedAt = start - daysBefore * DAY + historicRng.int(8, 17) * HOUR;
+    // The revoked certificates belonged to people's former devices (lost, replaced), now gone from assets.csv.
+    const owner = historicDetails.pick(humanUsers);
+    const notBefore = Math.floor((revokedAt - historicDetails.int(60, 400) * DAY) / 1000) * 1000;
+    const device: FleetDevice = {
+      id: `dev-${historicDetails.hex(4)}`,
+      owner: owner.name,
+      kind: 'laptop',
+      hostname: `lt-${historicDetails.int(3000, 3999)}.corp.example.com`,
+      os: historicDetails.pick(['Windows 11 23H2', 'macOS 14.7']),
+      enrolledAt: new Date(notBefore).toISOString(),
+      tls: 'chrome',
+      certMode: 'long-lived',
+      internalIp: null,
+    };
+    const certId = `cert:historic:${i + 1}`;
+    plans.push({
+      id: certId,
+      authority: 'issuing',
+      subject: userSubject(owner.name, owner.department),
+      serial,
+      notBefore: new Date(notBefore).toISOString(),
+      notAfter: new Date(notBefore + 730 * DAY).toISOString(),
+      email: [owner.email],
+      dns: [device.hostname],
+    });
+    historicDevices.push({ device, revokedAt, certId });
+    return { serial, revokedAt, certId };
+  });
+
+  /**
+   * The CA log and the MDM log of the whole estate: one issuance per certificate of the fleet's CAs
+   * (device certificates through the SCEP connector, a few minutes after the device's MDM
+   * enrollment; workload certificates renewed daily by the provisioner; scenario certificates as
+   * their scenario says), revocations with the MDM wipe that preceded them, and the extra MDM rows
+   * scenarios added.
+   */
+  const registryLogs = (): { caRecords: CaLogRecord[]; mdmRecords: MdmLogRecord[] } => {
+    const logRng = rng.fork('registry-logs');
+    const deviceByCert = new Map<string, FleetDevice>();
+    for (const d of estate.devices) if (d.certMode === 'long-lived') deviceByCert.set(deviceCertId(d), d);
+    for (const h of historicDevices) deviceByCert.set(h.certId, h.device);
+    const rotating = new Map<string, FleetDevice>();
+    for (const d of estate.devices)
+      if (d.certMode === 'rotating') for (let day = -1; day < days; day++) rotating.set(rotatingCertId(d, day), d);
+    const caRecords: CaLogRecord[] = [];
+    const mdmRecords: MdmLogRecord[] = [];
+    const mdmRow = (ts: number, d: FleetDevice, action: MdmLogRecord['action']): MdmLogRecord => ({
+      ts,
+      device: d.id,
+      action,
+      user: d.owner,
+      ...mdmOf(d),
+      serial: hardwareSerial(d),
+    });
+    for (const p of plans) {
+      if (p.authority !== 'issuing' && p.authority !== 'automation') continue;
+      const notBefore = Date.parse(p.notBefore);
+      const meta = caMeta.get(p.id);
+      if (meta) {
+        caRecords.push({ ts: notBefore, certId: p.id, ca: p.authority, ...meta });
+        continue;
+      }
+      const workload = rotating.get(p.id);
+      if (workload) {
+        // The automation CA backdates notBefore by an hour; the renewal itself happens at 00:05 UTC.
+        caRecords.push({
+          ts: notBefore + HOUR,
+          event: 'renewed',
+          certId: p.id,
+          ca: 'automation',
+          requester: WORKLOAD_PROVISIONER,
+          template: TEMPLATES.workload,
+          user: workload.owner,
+          device: null,
+        });
+        continue;
+      }
+      // Servers are not MDM-managed. Their certificates are renewals by the provisioner (the
+      // server had one before the export starts), which is what a renewal proves: the old key.
+      if (p.id === gateway.id) {
+        caRecords.push({ ts: notBefore, event: 'renewed', certId: p.id, ca: 'issuing', requester: WORKLOAD_PROVISIONER, template: TEMPLATES.web, user: null, device: null });
+        continue;
+      }
+      const d = deviceByCert.get(p.id);
+      if (!d) throw new Error(`certificate plan ${p.id} has no CA log entry`);
+      if (d.kind === 'server') {
+        caRecords.push({ ts: notBefore, event: 'renewed', certId: p.id, ca: 'issuing', requester: WORKLOAD_PROVISIONER, template: TEMPLATES.server, user: d.owner, device: null });
+        continue;
+      }
+      mdmRecords.push(mdmRow(notBefore - logRng.int(2, 15) * MINUTE, d, 'enrolled'));
+      caRecords.push({ ts: notBefore, event: 'issued', certId: p.id, ca: 'issuing', requester: SCEP_CONNECTOR, template: TEMPLATES.device, user: d.owner, device: d.id });
+    }
+    const revoked = [...revocations.map((r) => ({ ...r, device: deviceByCert.get(r.certId) as FleetDevice })), ...historicDevices];
+    for (const r of revoked) {
+      // The device is reported lost or stolen: the MDM wipes it, then the connector revokes its certificate.
+      mdmRecords.push(mdmRow(r.revokedAt - logRng.int(5, 30) * MINUTE, r.device, 'wiped'));
+      caRecords.push({
+        ts: r.revokedAt,
+        event: 'revoked',
+        certId: r.certId,
+        ca: 'issuing',
+        requester: SCEP_CONNECTOR,
+        template: TEMPLATES.device,
+        user: r.device.owner,
+        device: r.device.id,
+        reason: 'keyCompromise',
+      });
+    }
+    mdmRecords.push(...mdmExtra);
+    return { caRecords, mdmRecords };
+  };
 
   const all = [...events, ...added].filter((e) => e.ts >= start && e.ts < end);
+  for (const d of estate.devices) byteAssigner.addDevice(d);
+  const sorted = sortEvents(all);
+  byteAssigner.assign(sorted);
+  const { caRecords, mdmRecords } = registryLogs();
   return {
     options,
     estate,
     plans,
-    events: sortEvents(all),
+    events: sorted,
     labels,
     revocations,
     historicRevocations,
+    caRecords,
+    mdmRecords,
     gatewayCertId: gateway.id,
     end,
   };

@@ -12,6 +12,9 @@ export const ATTACK_TYPES = [
   'foreign-or-self-signed-cert',
   'tls-stack-change',
   'night-service-sweep',
+  'data-exfiltration',
+  'rogue-issuance',
+  'esc1-request',
 ] as const;
 export type AttackType = (typeof ATTACK_TYPES)[number];
 
@@ -23,6 +26,7 @@ export const BENIGN_BEHAVIOURS = [
   'fleet-browser-update',
   'new-hire',
   'late-work',
+  'backup-window',
 ] as const;
 export type BenignBehaviour = (typeof BENIGN_BEHAVIOURS)[number];
 
@@ -100,5 +104,8 @@ export interface SimulationResult {
   /** Zeek x509.log records (one per certificate per day). */
   x509Records: number;
   certificatesIssued: number;
+  /** Rows of ca/issuance.csv and mdm/enrollments.csv. */
+  caRecords: number;
+  mdmRecords: number;
   elapsedMs: number;
 }

@@ -5,6 +5,7 @@
 // organisation units and countries are kept: they are not personal and are needed for triage.
 import { createHmac } from 'node:crypto';
 import type { Alert } from '../schema/alert.ts';
+import type { Incident } from '../schema/incident.ts';
 
 /** Keys whose string values (or string array items) are personal identifiers. */
 const IDENTIFIER_KEYS = new Set([
@@ -59,6 +60,26 @@ export class Pseudonymiser {
       return out;
     };
     return rewrite(alert, replace) as Alert;
+  }
+
+  /**
+   * A copy of the incident record with its accounts and devices (entities, main entity, summary)
+   * replaced by the same tokens the alerts get. Ids, alert ids and keys are kept as they are.
+   */
+  incident(incident: Incident): Incident {
+    const found = new Set<string>();
+    collect(incident, null, found);
+    for (const v of [...incident.entities.users, ...incident.entities.devices]) found.add(v);
+    const values = [...found].filter((v) => v.length >= 2).sort((a, b) => b.length - a.length);
+    if (values.length === 0) return incident;
+    const replace = (text: string): string => {
+      let out = text;
+      for (const v of values) if (out.includes(v)) out = out.split(v).join(this.token(v));
+      return out;
+    };
+    const out = rewrite(incident, replace) as Incident;
+    // Digests are not personal, and a name that happens to be a substring of one must not break it.
+    return { ...out, id: incident.id, alerts: incident.alerts, merged: incident.merged, entities: { ...out.entities, keys: incident.entities.keys } };
   }
 }
 

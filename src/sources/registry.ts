@@ -4,9 +4,26 @@ import { ecsSource } from './ecs/source.ts';
 import { pcapSource } from './pcap/source.ts';
 import { suricataSource } from './suricata/source.ts';
 import { zeekSslSource, zeekX509Source } from './zeek/source.ts';
+import { adcsSource } from './adcs/source.ts';
+import { caCsvSource } from './ca/ca-csv.ts';
+import { stepCaSource } from './ca/step-ca.ts';
+import { vaultAuditSource } from './ca/vault.ts';
+import { mdmCsvSource, mdmJsonSource } from './mdm/source.ts';
 
 /** Every source, in tie-break order (earlier wins when two detect scores are equal). */
-export const SOURCES: readonly LineSource[] = [zeekX509Source, zeekSslSource, suricataSource, ecsSource];
+export const SOURCES: readonly LineSource[] = [
+  zeekX509Source,
+  zeekSslSource,
+  suricataSource,
+  ecsSource,
+  // CA and MDM telemetry (issuance, revocation, enrollment events).
+  stepCaSource,
+  vaultAuditSource,
+  adcsSource,
+  caCsvSource,
+  mdmCsvSource,
+  mdmJsonSource,
+];
 
 /** Binary sources (captures), detected by magic bytes before any line source is tried. */
 export const BINARY_SOURCES: readonly BinarySource[] = [pcapSource];

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { Value } from 'typebox/value';
 import { RULES } from '../../src/detect/registry.ts';
 import { type Alert, AlertSchema } from '../../src/schema/alert.ts';
-import { parseLines, REPO, runCli } from '../helpers/cli.ts';
+import { parseAlerts, parseLines, REPO, runCli } from '../helpers/cli.ts';
 
 const DEMO = `${REPO}examples/demo/`;
 const demoArgs = [
@@ -44,7 +44,7 @@ test('the table output is readable and names every rule', async () => {
 test('every JSON alert validates against the published alert schema, with the documented fields', async () => {
   const r = await runCli(['analyze', ...demoArgs, '--output', 'json', `${DEMO}events.ndjson`]);
   assert.equal(r.code, 0, r.stderr);
-  const alerts = parseLines<Alert>(r.stdout);
+  const alerts = parseAlerts<Alert>(r.stdout);
   assert.ok(alerts.length > 0);
   for (const a of alerts) {
     assert.ok(Value.Check(AlertSchema, a), `invalid alert: ${JSON.stringify([...Value.Errors(AlertSchema, a)].slice(0, 3))}`);
@@ -119,12 +119,12 @@ test('a daily run continues from the previous run: day 2 alone lacks the baselin
     assert.equal(first.code, 0, first.stderr);
     const second = await runCli(['analyze', ...demoArgs, '--state', state, '--output', 'json', join(dir, 'day2.ndjson')]);
     assert.equal(second.code, 0, second.stderr);
-    const continued = newJa4(parseLines<Alert>(second.stdout));
+    const continued = newJa4(parseAlerts<Alert>(second.stdout));
     assert.ok(continued.length >= 1, 'the baseline learned on day 1 makes day 2 new fingerprints visible');
 
-    const whole = parseLines<Alert>((await runCli(['analyze', ...demoArgs, '--output', 'json', `${DEMO}events.ndjson`])).stdout);
+    const whole = parseAlerts<Alert>((await runCli(['analyze', ...demoArgs, '--output', 'json', `${DEMO}events.ndjson`])).stdout);
     const day2Ids = new Set(whole.filter((a) => Date.parse(a.time) >= cut).map((a) => a.id));
-    assert.deepEqual(new Set(parseLines<Alert>(second.stdout).map((a) => a.id)), day2Ids, 'two daily runs find what one run over both days finds');
+    assert.deepEqual(new Set(parseAlerts<Alert>(second.stdout).map((a) => a.id)), day2Ids, 'two daily runs find what one run over both days finds');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { RuleStats } from '../../src/feedback/stats.ts';
 import type { Alert } from '../../src/schema/alert.ts';
 import { SqliteStateStore } from '../../src/store/sqlite.ts';
-import { parseLines, REPO, runCli } from '../helpers/cli.ts';
+import { parseAlerts, parseLines, REPO, runCli } from '../helpers/cli.ts';
 
 const DEMO = `${REPO}examples/demo/`;
 const demoArgs = [
@@ -56,7 +56,7 @@ async function firstRun(): Promise<{ state: string; alert: Alert }> {
   const state = join(dir, `state-${counter}.sqlite`);
   const r = await runCli(['analyze', ...demoArgs, '--state', state, '--output', 'json', part1]);
   assert.equal(r.code, 0, r.stderr);
-  const found = parseLines<Alert>(r.stdout).filter((a) => a.rule === RULE);
+  const found = parseAlerts<Alert>(r.stdout).filter((a) => a.rule === RULE);
   assert.equal(found.length, 1, `run 1 finds one ${RULE} alert`);
   return { state, alert: found[0] };
 }
@@ -64,7 +64,7 @@ async function firstRun(): Promise<{ state: string; alert: Alert }> {
 async function secondRun(state: string): Promise<{ alerts: Alert[]; stderr: string }> {
   const r = await runCli(['analyze', ...demoArgs, '--state', state, '--output', 'json', part2]);
   assert.equal(r.code, 0, r.stderr);
-  return { alerts: parseLines<Alert>(r.stdout), stderr: r.stderr };
+  return { alerts: parseAlerts<Alert>(r.stdout), stderr: r.stderr };
 }
 
 async function stats(state: string): Promise<Map<string, RuleStats>> {

@@ -40,3 +40,13 @@ export function parseLines<T = Record<string, unknown>>(stdout: string): T[] {
     .filter((l) => l.length > 0)
     .map((l) => JSON.parse(l) as T);
 }
+
+/** The alert records of `analyze --output json` stdout (incident records, `"type":"incident"`, follow them). */
+export function parseAlerts<T = Record<string, unknown>>(stdout: string): T[] {
+  return parseLines<Record<string, unknown>>(stdout).filter((r) => r.type !== 'incident') as T[];
+}
+
+/** The incident records of `analyze --output json` stdout. */
+export function parseIncidents<T = Record<string, unknown>>(stdout: string): T[] {
+  return parseLines<Record<string, unknown>>(stdout).filter((r) => r.type === 'incident') as T[];
+}

@@ -198,6 +198,70 @@ describe('cert-churn', () => {
     assert.equal(s.known.length, 4);
     assert.ok(s.recent.length <= 4);
   });
+  /** The certificate as a CA issuance log shows it: issuer + serial, no digests. */
+  function issuedLogged(cert: TestCert, minutes: number, init: EventInit = {}) {
+    const e = at(cert, minutes, { kind: 'issuance', source_ip: null, ...init });
+    const c = e.certificate;
+    assert.ok(c);
+    e.certificate = { ...c, source: 'logged', sha256: null, sha1: null, spki_sha256: null, spki_pin_sha256: null };
+    return e;
+  }
+
+  test('issuance events count: four certificates issued to alice within the hour fire, evidence says they came from the CA', () => {
+    const events = [at(baseline, -120), ...fresh.slice(0, 4).map((c, i) => issuedLogged(c, i * 10))];
+    const signals = runRule(rule, events);
+    assert.equal(signals.length, 1);
+    const s = signals[0];
+    assert.equal(s.event, events[4]);
+    assert.equal(s.evidence.from_issuance, 4);
+    assert.equal(s.evidence.from_presentation, 0);
+    const certs = s.evidence.certificates as { via: string; serial: string; sha256: string | null }[];
+    assert.deepEqual(certs.map((c) => c.via), ['issuance', 'issuance', 'issuance', 'issuance']);
+    assert.deepEqual(certs.map((c) => c.serial), fresh.slice(0, 4).map((c) => c.serial));
+    assert.match(s.summary, /^4 new certificates for user alice in 30 min \(threshold >3 in 60 min\); 4 issued by a CA, 0 first presented$/);
+    // Denied requests (outcome failure) provision nothing.
+    assert.deepEqual(runRule(rule, [at(baseline, -120), ...fresh.slice(0, 4).map((c, i) => issuedLogged(c, i, { outcome: 'failure' }))]), []);
+  });
+
+  test('an issued certificate later presented counts once (issuance logs issuer + serial, the gateway the SHA-256)', () => {
+    const three = fresh.slice(0, 3);
+    const events = [at(baseline, -120), ...three.map((c, i) => issuedLogged(c, i * 5)), ...three.map((c, i) => at(c, 20 + i * 5))];
+    assert.deepEqual(runRule(rule, events), [], 'three new certificates, each seen twice');
+    const signals = runRule(rule, [...events, at(fresh[3], 40)]);
+    assert.equal(signals.length, 1);
+    assert.equal(signals[0].evidence.new_certificates, 4);
+    assert.equal(signals[0].evidence.from_issuance, 3);
+    assert.equal(signals[0].evidence.from_presentation, 1);
+    assert.match(signals[0].summary, /; 3 issued by a CA, 1 first presented$/);
+    // The other way round: presented first (SHA-256), then the issuance record arrives (merged files).
+    const reversed = [at(baseline, -120), ...three.map((c, i) => at(c, i * 5)), ...three.map((c, i) => issuedLogged(c, 20 + i * 5))];
+    assert.deepEqual(runRule(rule, reversed), []);
+    // A gateway that logs only SHA-1 + issuer + serial (nginx) still matches an issuance logged with its SHA-256.
+    const withSha = (c: TestCert, m: number) => {
+      const e = at(c, m, { kind: 'issuance' });
+      e.certificate = { ...(e.certificate as NonNullable<typeof e.certificate>), source: 'logged', sha1: null, spki_sha256: null, spki_pin_sha256: null };
+      return e;
+    };
+    const nginx = (c: TestCert, m: number) => {
+      const e = at(c, m);
+      e.certificate = { ...(e.certificate as NonNullable<typeof e.certificate>), source: 'logged', sha256: null, sha1: null, spki_sha256: null, spki_pin_sha256: null };
+      return e;
+    };
+    const mixed = [at(baseline, -120), ...three.map((c, i) => withSha(c, i * 5)), ...three.map((c, i) => nginx(c, 20 + i * 5))];
+    assert.deepEqual(runRule(rule, mixed), []);
+  });
+
+  test('state written before issuance counting (no known_alt) still loads and matches by the primary identity', () => {
+    const registry = new StateRegistry();
+    runRule(rule, [at(baseline, -120), at(fresh[0], 0)], { registry });
+    const ns = registry.state<{ known_alt?: string[] }>('cert-churn/user');
+    const s = ns.get('alice');
+    assert.ok(s);
+    delete s.known_alt;
+    assert.deepEqual(runRule(rule, [at(fresh[0], 5), at(fresh[1], 10), at(fresh[2], 15)], { registry }), []);
+    assert.equal(ns.get('alice')?.known_alt?.length, 4);
+  });
+
   test('defaults are valid config, equal the schema defaults, and unknown keys are rejected', () => {
     assert.equal(rule.meta.id, 'cert-churn');
     assert.ok(Value.Check(rule.configSchema, rule.defaults));

@@ -1,7 +1,8 @@
 // cert-churn (seed 002 pattern 1): a user or device presents more new client certificates in a
 // short window than re-enrolment explains — an attacker re-provisioning certificates after key
 // theft or to dodge revocation — or switches to short-lived certificates when it normally uses
-// long-lived ones. Counted per user and per device separately; one signal per burst.
+// long-lived ones. Counted per user and per device separately; one signal per burst. A certificate
+// counts once per entity whether a CA log shows it issued or a gateway shows it presented first.
 import { Type } from 'typebox';
 import type { CertInfo, NormalizedEvent } from '../../schema/event.ts';
 import type { KeyedState, Rule, RuleContext, RuleInstance, Signal } from '../types.ts';
@@ -62,6 +63,8 @@ interface NewCertRecord {
   source_ip: string | null;
   user: string | null;
   device: string | null;
+  /** Where the entity's first sighting of it came from: a CA issuance log or a presentation. */
+  via?: 'issuance' | 'presentation';
 }
 
 interface Burst {
@@ -78,6 +81,12 @@ export interface EntityState {
   known: string[];
   /** Parallel to `known`: the SHA-1 of the same certificate or '' (joins SHA-1-only log sources). */
   known_sha1: string[];
+  /**
+   * Parallel to `known`: the issuer + serial identity (see issuerSerialIdentity) or ''. CA logs
+   * often carry only issuer + serial while gateways carry the SHA-256: both must name one
+   * certificate. Absent in state written before issuance events were counted.
+   */
+  known_alt?: string[];
   /** New certificates, oldest first, at most max_new_certs + 1, none older than the window. */
   recent: NewCertRecord[];
   burst: Burst | null;
@@ -103,6 +112,11 @@ export function normalizeIssuer(dn: string): string {
 // SPKI + serial, then issuer + serial. Derived ids are cached per CertInfo object (normalize
 // shares one object per distinct certificate), so the hot path allocates nothing.
 const derivedIds = new WeakMap<CertInfo, string | null>();
+
+/** `issuer-serial:<issuer>/<serial>` for a certificate with both, else null (the second identity kept per known certificate). */
+export function issuerSerialIdentity(c: CertInfo): string | null {
+  return c.serial && c.issuer ? `issuer-serial:${normalizeIssuer(c.issuer)}/${c.serial}` : null;
+}
 
 /** The id under which cert-churn remembers a certificate, or null when it cannot be identified. */
 export function certIdentity(c: CertInfo): string | null {
@@ -140,6 +154,7 @@ function recordOf(c: CertInfo, e: NormalizedEvent): NewCertRecord {
     source_ip: e.source_ip,
     user: e.user,
     device: e.device,
+    via: e.kind === 'issuance' ? 'issuance' : 'presentation',
   };
 }
 
@@ -156,7 +171,14 @@ function evidenceCert(r: NewCertRecord): Record<string, unknown> {
     source_ip: r.source_ip,
     user: r.user,
     device: r.device,
+    via: r.via ?? 'presentation',
   };
+}
+
+/** "; 2 issued by a CA, 2 first presented" when any certificate came from an issuance log, else "". */
+function viaText(records: NewCertRecord[]): string {
+  const issued = records.filter((r) => r.via === 'issuance').length;
+  return issued === 0 ? '' : `; ${issued} issued by a CA, ${records.length - issued} first presented`;
 }
 
 function minutes(ms: number): number {
@@ -228,6 +250,7 @@ class CertChurn implements RuleInstance {
         first_seen: event.ts,
         known: [id],
         known_sha1: [cert.sha1 ?? ''],
+        known_alt: [issuerSerialIdentity(cert) ?? ''],
         recent: [],
         burst: null,
         long_lived: lifetime !== null && lifetime > this.shortMaxMs ? 1 : 0,
@@ -240,19 +263,30 @@ class CertChurn implements RuleInstance {
     const known = s.known;
     const last = known.length - 1;
     if (known[last] === id) return; // the common case: same certificate as last time
+    if (s.known_alt === undefined || s.known_alt.length !== known.length) s.known_alt = known.map(() => '');
+    const alts = s.known_alt;
+    const alt = issuerSerialIdentity(cert);
     let idx = known.indexOf(id);
     if (idx < 0 && cert.sha1 !== null) {
       // Seen before by a source that only logged the SHA-1 (or vice versa).
       idx = s.known_sha1.indexOf(cert.sha1);
       if (idx >= 0 && cert.sha256 !== null) known[idx] = id;
     }
+    if (idx < 0 && alt !== null) {
+      // Issued (CA log: issuer + serial) and later presented (gateway: SHA-256), or vice versa.
+      idx = alts.indexOf(alt);
+      if (idx >= 0 && cert.sha256 !== null) known[idx] = id;
+    }
     if (idx >= 0) {
       // Known: move to the most-recent end so long-used certificates are not evicted.
-      const sha1 = s.known_sha1[idx];
+      const sha1 = s.known_sha1[idx] || (cert.sha1 ?? '');
+      const knownAlt = alts[idx] || (alt ?? '');
       known.splice(idx, 1);
       s.known_sha1.splice(idx, 1);
+      alts.splice(idx, 1);
       known.push(id);
       s.known_sha1.push(sha1);
+      alts.push(knownAlt);
       store.set(entityId, s);
       return;
     }
@@ -260,9 +294,11 @@ class CertChurn implements RuleInstance {
     // A new certificate for this entity.
     known.push(id);
     s.known_sha1.push(cert.sha1 ?? '');
+    alts.push(alt ?? '');
     if (known.length > this.config.known_certs_per_entity) {
       known.shift();
       s.known_sha1.shift();
+      alts.shift();
     }
     const record = recordOf(cert, event);
     this.checkChurn(kind, entityId, s, event, record, emit);
@@ -300,12 +336,14 @@ class CertChurn implements RuleInstance {
     const label = `${kind} ${entityId}`;
     emit({
       rule: 'cert-churn',
-      summary: `${recent.length} new certificates for ${label} in ${minutes(span)} min (threshold >${limit} in ${this.config.window_minutes} min)`,
+      summary: `${recent.length} new certificates for ${label} in ${minutes(span)} min (threshold >${limit} in ${this.config.window_minutes} min)${viaText(recent)}`,
       dedup_key: `${kind}:${entityId}:${iso(start)}`,
       event,
       evidence: {
         entity: { kind, id: entityId },
         new_certificates: recent.length,
+        from_issuance: recent.filter((r) => r.via === 'issuance').length,
+        from_presentation: recent.filter((r) => r.via !== 'issuance').length,
         threshold: { max_new_certs: limit, window_minutes: this.config.window_minutes },
         burst_start: iso(start),
         span_minutes: minutes(span),
@@ -400,8 +438,9 @@ export const rule: Rule<Config> = {
     description:
       'More than max_new_certs certificates never seen before for one user or one device within window_minutes, or a jump to short-lived certificates for an entity that normally uses long-lived ones.',
     default_weight: 40,
+    event_kinds: ['authentication', 'issuance'],
     variant_weights: { 'short-lived': 40 },
-    references: ['seed 002 pattern 1 (device certificate churn)'],
+    references: ['seed 002 pattern 1 (device certificate churn)', 'issue 4: churn counts issuances as well as first presentations'],
     false_positives: [
       'Device re-enrolment or MDM re-provisioning that issues several certificates at once (raise max_new_certs or allowlist the issuer).',
       'Automation that rotates short-lived certificates by design (list its issuer in exempt_issuers / automation_issuers).',

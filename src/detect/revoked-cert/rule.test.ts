@@ -8,6 +8,8 @@ import { createRootCA, type TestCA, type TestCert } from '../../../tests/helpers
 import type { NormalizedEvent, RevocationResult } from '../../schema/event.ts';
 import type { RuleContext, Signal } from '../types.ts';
 import { rule } from './rule.ts';
+import { mergeRevocation } from '../../enrich/ocsp/merge.ts';
+import type { OcspResult } from '../../schema/event.ts';
 
 const DAY = 86_400_000;
 const REVOKED_AT = Date.parse('2026-01-10T12:00:00Z');
@@ -80,6 +82,34 @@ describe('revoked-cert', () => {
     const e = makeEvent({ cert, at: REVOKED_AT + DAY, revocation: revoked() });
     assert.equal(run([e], { facts: { crlsConfigured: false } }).length, 0);
     assert.equal(run([e], { facts: { crlsConfigured: true } }).length, 1);
+  });
+
+  it('fires on an OCSP-revoked certificate (OCSP only) naming the responder; an OCSP unknown never fires', () => {
+    const answer = (o: Partial<OcspResult>): OcspResult => ({
+      status: 'revoked',
+      unknown_reason: null,
+      detail: null,
+      responder_url: 'http://ocsp.example.test/',
+      produced_at: THIS_UPDATE,
+      this_update: THIS_UPDATE,
+      next_update: null,
+      revoked_at: new Date(REVOKED_AT).toISOString(),
+      revocation_reason: 'keyCompromise',
+      ...o,
+    });
+    const facts = { crlsConfigured: false, ocspConfigured: true };
+    const hit = run([makeEvent({ cert, at: REVOKED_AT + DAY, revocation: mergeRevocation(null, answer({})) })], { facts });
+    assert.equal(hit.length, 1);
+    assert.equal(hit[0].evidence.revocation_source, 'ocsp');
+    assert.equal((hit[0].evidence.ocsp as { responder_url: string }).responder_url, 'http://ocsp.example.test/');
+    assert.match(hit[0].summary, /per OCSP responder http:\/\/ocsp\.example\.test\//);
+    const unknown = answer({ status: 'unknown', unknown_reason: 'timeout', revoked_at: null, revocation_reason: null });
+    assert.equal(run([makeEvent({ cert, at: REVOKED_AT + DAY, revocation: mergeRevocation(null, unknown) })], { facts }).length, 0);
+    // A CRL that says good does not outvote an OCSP revocation.
+    const crlGood: RevocationResult = { status: 'good', crl_issuer: 'x', crl_this_update: THIS_UPDATE, revoked_at: null, reason_code: null };
+    assert.equal(run([makeEvent({ cert, at: REVOKED_AT + DAY, revocation: mergeRevocation(crlGood, answer({})) })]).length, 1);
+    // Neither CRLs nor OCSP configured: quiet.
+    assert.equal(run([makeEvent({ cert, at: REVOKED_AT + DAY, revocation: mergeRevocation(null, answer({})) })], { facts: { crlsConfigured: false } }).length, 0);
   });
 
   it('reports one finding per certificate across many uses and across runs', () => {

@@ -1,6 +1,7 @@
 // Rule revoked-cert (seed 002 pattern 5): a client certificate used at or after the date its
-// issuer revoked it, according to a verified CRL (the enrichment stage matches CRL entries by
-// issuer + serial and checks the CRL's signature; this rule reads its verdict).
+// issuer revoked it, according to a verified CRL or a verified OCSP response (the enrichment stage
+// matches CRL entries by issuer + serial, asks the OCSP responder with `--ocsp`, checks every
+// signature, and merges both into one verdict; this rule reads it).
 import { Type } from 'typebox';
 import type { CertInfo, NormalizedEvent, RevocationResult } from '../../schema/event.ts';
 import { certificateKey, claimReport, formatElapsed, type ReportedUse, useEvidence } from '../shared/certificate.ts';
@@ -33,12 +34,12 @@ export const rule: Rule<Config> = {
     id: RULE_ID,
     title: 'Revoked certificate used',
     description:
-      'A client certificate whose serial is listed on a verified CRL from its issuer was used at or after its ' +
-      'revocation date: a replay of a certificate the PKI already withdrew, often after key compromise. ' +
-      'Requires --crl; reported once per certificate; a use the gateway rejected is reported as an attempt ' +
-      'with confidence 0.5.',
+      'A client certificate whose serial is listed on a verified CRL from its issuer (or that its OCSP responder ' +
+      'reports revoked) was used at or after its revocation date: a replay of a certificate the PKI already withdrew, ' +
+      'often after key compromise. Requires --crl or --ocsp; reported once per certificate; a use the gateway ' +
+      'rejected is reported as an attempt with confidence 0.5.',
     default_weight: 70,
-    references: ['seed 002 pattern 5 (Expired/Revoked cert usage)', 'RFC 5280 §5 (CRL profile)'],
+    references: ['seed 002 pattern 5 (Expired/Revoked cert usage)', 'RFC 5280 §5 (CRL profile)', 'RFC 6960 (OCSP)'],
     false_positives: [
       'Certificates revoked for administrative reasons (superseded, cessationOfOperation) still installed on a device during a planned rotation: check reason_code and allowlist the certificate sha256 until the device is re-enrolled.',
       'A use shortly after revocation by a client whose new certificate had not yet been deployed.',
@@ -47,7 +48,7 @@ export const rule: Rule<Config> = {
   configSchema,
   defaults: {},
   create(_config, ctx): RuleInstance {
-    if (!ctx.facts.crlsConfigured) return { observe() {} };
+    if (!ctx.facts.crlsConfigured && !ctx.facts.ocspConfigured) return { observe() {} };
     const reported = ctx.state<ReportedUse>('reported');
     return {
       observe(event: NormalizedEvent, emit: (signal: Signal) => void): void {
@@ -70,7 +71,9 @@ export const rule: Rule<Config> = {
         const where = event.service ? ` to ${event.service}` : '';
         const verb = attempt ? 'presented (rejected)' : 'used';
         const reason = revocation.reason_code ? `, reason ${revocation.reason_code}` : '';
-        const summary = `Revoked certificate "${name}" (serial ${cert.serial ?? '?'}) ${verb} ${formatElapsed(sinceMs)} after revocation (revoked ${revocation.revoked_at ?? `by ${revocation.crl_this_update}`}${reason}) by ${who}${where}`;
+        const ocsp = revocation.source === 'ocsp' ? (revocation.ocsp ?? null) : null;
+        const via = ocsp ? ` per OCSP responder ${ocsp.responder_url}` : '';
+        const summary = `Revoked certificate "${name}" (serial ${cert.serial ?? '?'}) ${verb} ${formatElapsed(sinceMs)} after revocation (revoked ${revocation.revoked_at ?? `by ${revocation.crl_this_update}`}${reason}${via}) by ${who}${where}`;
         const evidence: Record<string, unknown> = {
           certificate: {
             sha256: cert.sha256,
@@ -89,11 +92,24 @@ export const rule: Rule<Config> = {
           crl_this_update: revocation.crl_this_update,
           revoked_at: revocation.revoked_at,
           reason_code: revocation.reason_code,
+          revocation_source: revocation.source ?? 'crl',
           seconds_since_revocation: Math.floor(sinceMs / 1000),
           days_since_revocation: Math.floor(sinceMs / DAY_MS),
           first_use: useEvidence(event),
           attempt,
         };
+        if (revocation.ocsp) {
+          // The OCSP answer, whether it decided (source 'ocsp') or the CRL did (then it may disagree).
+          evidence.ocsp = {
+            status: revocation.ocsp.status,
+            responder_url: revocation.ocsp.responder_url,
+            produced_at: revocation.ocsp.produced_at,
+            this_update: revocation.ocsp.this_update,
+            revoked_at: revocation.ocsp.revoked_at,
+            revocation_reason: revocation.ocsp.revocation_reason,
+            unknown_reason: revocation.ocsp.unknown_reason,
+          };
+        }
         if (revocation.revoked_at === null) {
           evidence.note_revocation_date = 'The CRL entry carried no usable revocation date; the CRL thisUpdate was used as the boundary.';
         }

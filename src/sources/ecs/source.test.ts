@@ -212,3 +212,22 @@ test('detection: ECS lines score high, Suricata and Zeek JSON do not', () => {
   assert.ok(s(JSON.stringify({ timestamp: 'x', event_type: 'tls' })) === 0);
   assert.ok(s('#fields\tts\tuid') === 0);
 });
+
+test('bytes: source + destination, else network.bytes, else HTTP request + response, else one direction; wrong types warn', () => {
+  const at = { '@timestamp': '2026-01-05T09:00:00Z' };
+  const one = (extra: object) => feed(ecsSource, [JSON.stringify({ ...at, ...extra })]);
+  const bytes = (extra: object) => one(extra).observations[0].bytes;
+  // Both directions of the exchange add up; network.bytes (the same total) is not added on top.
+  assert.equal(bytes({ source: { bytes: 1200 }, destination: { bytes: 48_000 }, network: { bytes: 49_200 } }), 49_200);
+  assert.equal(bytes({ 'source.bytes': 1200, 'destination.bytes': 48_000 }), 49_200, 'dotted keys');
+  assert.equal(bytes({ source: { bytes: 1200 }, network: { bytes: 50_000 } }), 50_000, 'one direction only: the total wins');
+  assert.equal(bytes({ 'network.bytes': 7 }), 7);
+  assert.equal(bytes({ network: { bytes: '5000' } }), 5000, 'numeric strings are accepted');
+  assert.equal(bytes({ http: { request: { bytes: 300 }, response: { bytes: 2_000_000 } } }), 2_000_300);
+  assert.equal(bytes({ http: { response: { bytes: 2_000_000 } } }), 2_000_000);
+  assert.equal(bytes({ destination: { bytes: 900 } }), 900);
+  assert.equal(bytes({ user: { name: 'a' } }), undefined, 'no bytes field: unknown, not zero');
+  const bad = one({ source: { bytes: -5 }, destination: { bytes: 10 }, network: { bytes: 'lots' } });
+  assert.equal(bad.observations[0].bytes, 10);
+  assert.deepEqual(diagList(bad.diagnostics), ['warning:wrong-type@1:source.bytes', 'warning:wrong-type@1:network.bytes']);
+});

@@ -37,7 +37,7 @@ function setPath(o: Obj, key: string, value: unknown): void {
 }
 
 /** Top-level objects this parser reads; other namespaces (agent, ecs, kubernetes, …) are not walked. */
-const READ_NAMESPACES = new Set(['event', 'user', 'device', 'host', 'source', 'destination', 'service', 'url', 'tls', 'http']);
+const READ_NAMESPACES = new Set(['event', 'user', 'device', 'host', 'source', 'destination', 'service', 'url', 'tls', 'http', 'network']);
 
 /**
  * Turns dotted keys (`"tls.client.ja3": …`, at any level) into nested objects, in place. Returns
@@ -237,6 +237,30 @@ class EcsParser implements LineParser {
     return { leaf, chain: chain.map((c) => ({ pem: c })) };
   }
 
+  /**
+   * Bytes of the exchange, both directions (the volume-spike rule's input): `source.bytes` +
+   * `destination.bytes` when both are logged, else ECS's own total `network.bytes`, else the HTTP
+   * request + response bodies (either alone when only one is logged), else the one direction
+   * logged; null when the record carries none. Wrong-typed fields warn and count as absent.
+   */
+  private bytes(source: Obj | undefined, destination: Obj | undefined, o: Obj): number | null {
+    const src = source && source.bytes !== undefined ? this.n(source.bytes, 'source.bytes', true) : null;
+    const dst = destination && destination.bytes !== undefined ? this.n(destination.bytes, 'destination.bytes', true) : null;
+    if (src !== null && dst !== null) return src + dst;
+    const network = asObj(o.network);
+    const total = network && network.bytes !== undefined ? this.n(network.bytes, 'network.bytes', true) : null;
+    if (total !== null) return total;
+    const http = asObj(o.http);
+    if (http) {
+      const request = asObj(http.request);
+      const response = asObj(http.response);
+      const req = request && request.bytes !== undefined ? this.n(request.bytes, 'http.request.bytes', true) : null;
+      const res = response && response.bytes !== undefined ? this.n(response.bytes, 'http.response.bytes', true) : null;
+      if (req !== null || res !== null) return (req ?? 0) + (res ?? 0);
+    }
+    return src ?? dst;
+  }
+
   line(text: string, lineNumber: number): Observation | null {
     if (text.length === 0) return null;
     this.line0 = lineNumber;
@@ -303,7 +327,6 @@ class EcsParser implements LineParser {
         };
         obs.geo = g;
       }
-      if (source.bytes !== undefined) obs.bytes = this.n(source.bytes, 'source.bytes', true);
     }
     const destination = asObj(o.destination);
     let destDomain: string | null = null;
@@ -312,12 +335,8 @@ class EcsParser implements LineParser {
       obs.destination_port = this.n(destination.port, 'destination.port', true, 65535);
       destDomain = this.s(destination.domain, 'destination.domain');
     }
-    const http = asObj(o.http);
-    const request = http && asObj(http.request);
-    if (request && request.bytes !== undefined) {
-      const b = this.n(request.bytes, 'http.request.bytes', true);
-      if (b !== null) obs.bytes = b;
-    }
+    const bytes = this.bytes(source, destination, o);
+    if (bytes !== null) obs.bytes = bytes;
 
     const tls = asObj(o.tls);
     let sni: string | null = null;
