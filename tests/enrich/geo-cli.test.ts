@@ -46,7 +46,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('certsignal --geoip', () => {
   test('analyze: Paris then Sydney 30 min apart (no source.geo) → impossible-travel; summary names the database', async () => {
-    const log = ndjson('travel.ndjson', [signIn('alice', '2.2.3.4', '2026-03-02T09:00:00Z'), signIn('alice', '1.128.0.9', '2026-03-02T09:30:00Z')]);
+    const log = ndjson('travel.ndjson', [
+      signIn('alice', '2.2.3.4', '2026-03-02T09:00:00Z'),
+      signIn('alice', '1.128.0.9', '2026-03-02T09:30:00Z'),
+    ]);
     const r = await runCli(['analyze', '--geoip', mmdb, '--output', 'json', '--no-progress', ...NO_COLD_START, log]);
     assert.equal(r.code, 0, r.stderr);
     const alerts = parseLines<{ rule: string; user: string; evidence: Record<string, Record<string, unknown>> }>(r.stdout);
@@ -54,20 +57,32 @@ describe('certsignal --geoip', () => {
     assert.equal(travel.length, 1, r.stdout);
     assert.equal(travel[0].user, 'alice');
     assert.deepEqual([travel[0].evidence.from.city, travel[0].evidence.to.city], ['Paris', 'Sydney']);
-    assert.match(r.stderr, new RegExp(`geoip: GeoLite2-City built 2026-01-01 \\(${mmdb.replace(/[.]/g, '\\.')}\\) — events by geo_status: geoip 2`));
+    assert.match(
+      r.stderr,
+      new RegExp(`geoip: GeoLite2-City built 2026-01-01 \\(${mmdb.replace(/[.]/g, '\\.')}\\) — events by geo_status: geoip 2`),
+    );
     noStackTrace(r.stderr);
 
     // Without the database the same log has no locations, so nothing can be said about travel.
     const without = await runCli(['analyze', '--output', 'json', '--no-progress', ...NO_COLD_START, log]);
     assert.equal(without.code, 0, without.stderr);
-    assert.deepEqual(parseLines<{ rule: string }>(without.stdout).filter((a) => a.rule === 'impossible-travel'), []);
+    assert.deepEqual(
+      parseLines<{ rule: string }>(without.stdout).filter((a) => a.rule === 'impossible-travel'),
+      [],
+    );
   });
 
   test('the same with private addresses (which the database even maps to Paris / Sydney) → no alert; normalize says private', async () => {
-    const log = ndjson('private.ndjson', [signIn('bob', '10.1.2.3', '2026-03-02T09:00:00Z'), signIn('bob', '100.64.7.7', '2026-03-02T09:30:00Z')]);
+    const log = ndjson('private.ndjson', [
+      signIn('bob', '10.1.2.3', '2026-03-02T09:00:00Z'),
+      signIn('bob', '100.64.7.7', '2026-03-02T09:30:00Z'),
+    ]);
     const r = await runCli(['analyze', '--geoip', mmdb, '--output', 'json', '--no-progress', ...NO_COLD_START, log]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(parseLines<{ rule: string }>(r.stdout).filter((a) => a.rule === 'impossible-travel'), []);
+    assert.deepEqual(
+      parseLines<{ rule: string }>(r.stdout).filter((a) => a.rule === 'impossible-travel'),
+      [],
+    );
     assert.match(r.stderr, /events by geo_status: private 2/);
 
     const n = await runCli(['normalize', '--geoip', mmdb, '--no-progress', log]);
@@ -85,7 +100,11 @@ describe('certsignal --geoip', () => {
   test('normalize: a located event carries geo.source geoip and the accuracy radius; an event with source.geo keeps its own', async () => {
     const own = JSON.parse(signIn('carol', '2.2.3.4', '2026-03-02T10:00:00Z'));
     own.source.geo = { country_iso_code: 'DE', city_name: 'Berlin', location: { lat: 52.52, lon: 13.405 } };
-    const log = ndjson('mixed.ndjson', [signIn('carol', '2.2.3.4', '2026-03-02T09:00:00Z'), JSON.stringify(own), signIn('carol', '8.8.8.8', '2026-03-02T11:00:00Z')]);
+    const log = ndjson('mixed.ndjson', [
+      signIn('carol', '2.2.3.4', '2026-03-02T09:00:00Z'),
+      JSON.stringify(own),
+      signIn('carol', '8.8.8.8', '2026-03-02T11:00:00Z'),
+    ]);
     const n = await runCli(['normalize', '--geoip', mmdb, '--no-progress', log]);
     assert.equal(n.code, 0, n.stderr);
     const [a, b, c] = parseLines<{ geo: Record<string, unknown> | null; geo_status: string }>(n.stdout);
@@ -105,7 +124,10 @@ describe('certsignal --geoip', () => {
     const corrupt = join(dir, 'corrupt.mmdb');
     writeFileSync(corrupt, fixtureCityDatabase().subarray(0, 700));
     const asn = join(dir, 'GeoLite2-ASN.mmdb');
-    writeFileSync(asn, writeMmdb([{ network: '2.2.0.0/16', data: { autonomous_system_number: 3215 } }], { databaseType: 'GeoLite2-ASN' }));
+    writeFileSync(
+      asn,
+      writeMmdb([{ network: '2.2.0.0/16', data: { autonomous_system_number: 3215 } }], { databaseType: 'GeoLite2-ASN' }),
+    );
     for (const [file, why] of [
       [missing, /no such file/],
       [corrupt, /not a MaxMind DB file/],
@@ -155,7 +177,9 @@ describe('certsignal --geoip', () => {
     assert.equal(sim.code, 0, sim.stderr);
     const ev = await runCli(['eval', fleet, '--geoip', mmdb, '--json', '-q']);
     assert.equal(ev.code, 0, ev.stderr);
-    const report = JSON.parse(ev.stdout) as { analyze: { events: number; geoip: { database: { database_type: string }; statuses: Record<string, number> } } };
+    const report = JSON.parse(ev.stdout) as {
+      analyze: { events: number; geoip: { database: { database_type: string }; statuses: Record<string, number> } };
+    };
     assert.equal(report.analyze.geoip.database.database_type, 'GeoLite2-City');
     const counted = Object.values(report.analyze.geoip.statuses).reduce((a, b) => a + b, 0);
     assert.equal(counted, report.analyze.events, 'every event has a geo_status');

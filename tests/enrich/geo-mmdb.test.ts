@@ -6,7 +6,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Reader } from 'maxmind';
-import { dbl, fixtureCityDatabase, MmdbUint, type MmdbValue, PARIS, SAO_PAULO, SYDNEY, u16, u64, writeMmdb } from '../helpers/mmdb.ts';
+import {
+  dbl,
+  fixtureCityDatabase,
+  MmdbUint,
+  type MmdbValue,
+  PARIS,
+  SAO_PAULO,
+  SYDNEY,
+  u16,
+  u64,
+  writeMmdb,
+} from '../helpers/mmdb.ts';
 
 type Rec = Record<string, unknown>;
 const read = (buf: Buffer) => new Reader<Rec>(buf);
@@ -53,7 +64,11 @@ describe('test .mmdb writer vs the maxmind reader', () => {
   });
 
   test('an IPv4-only database (ip_version 4)', () => {
-    const buf = writeMmdb([{ network: '1.128.0.0/11', data: { city: { names: { en: 'Sydney' } } } }], { databaseType: 'DBIP-City-Lite', ipVersion: 4, recordSize: 24 });
+    const buf = writeMmdb([{ network: '1.128.0.0/11', data: { city: { names: { en: 'Sydney' } } } }], {
+      databaseType: 'DBIP-City-Lite',
+      ipVersion: 4,
+      recordSize: 24,
+    });
     const reader = read(buf);
     assert.equal(reader.metadata.ipVersion, 4);
     assert.equal(cityOf(reader.get('1.130.1.1')), 'Sydney');
@@ -119,8 +134,24 @@ describe('test .mmdb writer vs the maxmind reader', () => {
     assert.ok(buf.length > 2 ** 24);
     assert.equal(cityOf(reader.get('3.4.5.6')), 'Far');
     assert.equal(cityOf(reader.get('2a00:1::1')), 'FarV6');
-    assert.deepEqual(((reader.get('2.3.4.5') as Rec).filler as string[]).map((x) => x.length), [half.length, half.length]);
-    assert.throws(() => writeMmdb([{ network: '2.0.0.0/8', data: { filler: big } }, { network: '3.0.0.0/8', data: 'y' }], { databaseType: 'T', recordSize: 24 }), /does not fit in 24 bits/);
-    assert.throws(() => writeMmdb([{ network: '2.0.0.0/8', data: 'z'.repeat(16_843_037) }], { databaseType: 'T' }), /larger than the format allows/);
+    assert.deepEqual(
+      ((reader.get('2.3.4.5') as Rec).filler as string[]).map((x) => x.length),
+      [half.length, half.length],
+    );
+    assert.throws(
+      () =>
+        writeMmdb(
+          [
+            { network: '2.0.0.0/8', data: { filler: big } },
+            { network: '3.0.0.0/8', data: 'y' },
+          ],
+          { databaseType: 'T', recordSize: 24 },
+        ),
+      /does not fit in 24 bits/,
+    );
+    assert.throws(
+      () => writeMmdb([{ network: '2.0.0.0/8', data: 'z'.repeat(16_843_037) }], { databaseType: 'T' }),
+      /larger than the format allows/,
+    );
   });
 });

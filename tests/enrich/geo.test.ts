@@ -11,8 +11,18 @@ import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { rule as travelRule } from '../../src/detect/impossible-travel/rule.ts';
 import { Diagnostics } from '../../src/diagnostics.ts';
+import {
+  databaseKind,
+  embeddedIpv4,
+  formatIp,
+  GeoEnricher,
+  GeoIpDatabase,
+  hasUsableGeo,
+  LruCache,
+  parseIp,
+  specialRange,
+} from '../../src/enrich/geo/index.ts';
 import { Enricher } from '../../src/enrich/index.ts';
-import { databaseKind, embeddedIpv4, formatIp, GeoEnricher, GeoIpDatabase, hasUsableGeo, LruCache, parseIp, specialRange } from '../../src/enrich/geo/index.ts';
 import { CertsignalError } from '../../src/errors.ts';
 import type { Geo, NormalizedEvent } from '../../src/schema/event.ts';
 import { makeEvent, runRule } from '../helpers/events.ts';
@@ -135,7 +145,15 @@ describe('opening a database', () => {
     const db = GeoIpDatabase.open(cityPath);
     assert.deepEqual(
       { ...db.info },
-      { path: cityPath, database_type: 'GeoLite2-City', kind: 'city', build_date: '2026-01-01T00:00:00.000Z', ip_version: 6, node_count: db.info.node_count, record_size: 28 },
+      {
+        path: cityPath,
+        database_type: 'GeoLite2-City',
+        kind: 'city',
+        build_date: '2026-01-01T00:00:00.000Z',
+        ip_version: 6,
+        node_count: db.info.node_count,
+        record_size: 28,
+      },
     );
     assert.ok(db.info.node_count > 100);
   });
@@ -148,7 +166,14 @@ describe('opening a database', () => {
     assert.equal(databaseKind('DBIP-Location (compat=City)'), 'city');
     assert.equal(databaseKind('GeoLite2-Country'), 'country');
     assert.equal(databaseKind('DBIP-Country-Lite'), 'country');
-    for (const t of ['GeoLite2-ASN', 'DBIP-ASN-Lite (compat=GeoLite2-ASN)', 'GeoIP2-ISP', 'GeoIP2-Anonymous-IP', 'GeoIP2-Connection-Type', 'GeoIP2-Domain']) {
+    for (const t of [
+      'GeoLite2-ASN',
+      'DBIP-ASN-Lite (compat=GeoLite2-ASN)',
+      'GeoIP2-ISP',
+      'GeoIP2-Anonymous-IP',
+      'GeoIP2-Connection-Type',
+      'GeoIP2-Domain',
+    ]) {
       const k = databaseKind(t);
       assert.ok(typeof k !== 'string' && /holds no locations/.test(k.error), t);
     }
@@ -158,21 +183,52 @@ describe('opening a database', () => {
 
   test('missing, a directory, not an mmdb, truncated, wrong version, ASN: exit-2 errors naming the file and why', () => {
     const missing = join(dir, 'nope.mmdb');
-    assert.match(geoError(() => GeoIpDatabase.open(missing), missing), /no such file/);
-    assert.match(geoError(() => GeoIpDatabase.open(dir), dir), /is a directory/);
+    assert.match(
+      geoError(() => GeoIpDatabase.open(missing), missing),
+      /no such file/,
+    );
+    assert.match(
+      geoError(() => GeoIpDatabase.open(dir), dir),
+      /is a directory/,
+    );
     const text = write('text.mmdb', Buffer.from('this is not a database\n'.repeat(100)));
-    assert.match(geoError(() => GeoIpDatabase.open(text), text), /not a MaxMind DB file/);
+    assert.match(
+      geoError(() => GeoIpDatabase.open(text), text),
+      /not a MaxMind DB file/,
+    );
     const full = fixtureCityDatabase();
     const cut = write('cut.mmdb', full.subarray(0, Math.floor(full.length / 2)));
-    assert.match(geoError(() => GeoIpDatabase.open(cut), cut), /not a MaxMind DB file .*truncated/);
+    assert.match(
+      geoError(() => GeoIpDatabase.open(cut), cut),
+      /not a MaxMind DB file .*truncated/,
+    );
     // The tree cut short at the front: the metadata survives, but the tree it describes does not fit.
     const markerAt = full.lastIndexOf(Buffer.from('\xab\xcd\xefMaxMind.com', 'latin1'));
     const shortTree = write('short-tree.mmdb', full.subarray(markerAt - 1000));
-    assert.match(geoError(() => GeoIpDatabase.open(shortTree), shortTree), /truncated or corrupt: the search tree/);
-    const asn = write('asn.mmdb', writeMmdb([{ network: '2.2.0.0/16', data: { autonomous_system_number: 3215, autonomous_system_organization: 'Orange' } }], { databaseType: 'GeoLite2-ASN' }));
-    assert.match(geoError(() => GeoIpDatabase.open(asn), asn), /"GeoLite2-ASN" holds no locations .*City or Country database/);
-    const dbipAsn = write('dbip-asn.mmdb', writeMmdb([{ network: '2.2.0.0/16', data: { autonomous_system_number: 3215 } }], { databaseType: 'DBIP-ASN-Lite (compat=GeoLite2-ASN)' }));
-    assert.match(geoError(() => GeoIpDatabase.open(dbipAsn), dbipAsn), /holds no locations/);
+    assert.match(
+      geoError(() => GeoIpDatabase.open(shortTree), shortTree),
+      /truncated or corrupt: the search tree/,
+    );
+    const asn = write(
+      'asn.mmdb',
+      writeMmdb([{ network: '2.2.0.0/16', data: { autonomous_system_number: 3215, autonomous_system_organization: 'Orange' } }], {
+        databaseType: 'GeoLite2-ASN',
+      }),
+    );
+    assert.match(
+      geoError(() => GeoIpDatabase.open(asn), asn),
+      /"GeoLite2-ASN" holds no locations .*City or Country database/,
+    );
+    const dbipAsn = write(
+      'dbip-asn.mmdb',
+      writeMmdb([{ network: '2.2.0.0/16', data: { autonomous_system_number: 3215 } }], {
+        databaseType: 'DBIP-ASN-Lite (compat=GeoLite2-ASN)',
+      }),
+    );
+    assert.match(
+      geoError(() => GeoIpDatabase.open(dbipAsn), dbipAsn),
+      /holds no locations/,
+    );
     // binary_format_major_version is the 7th metadata key: rewrite the file with version 3.
     const v3 = Buffer.from(full);
     const key = Buffer.from('binary_format_major_version');
@@ -180,7 +236,10 @@ describe('opening a database', () => {
     assert.equal(v3[at], 0xa1, 'uint16 of one byte');
     v3[at + 1] = 3;
     const v3Path = write('v3.mmdb', v3);
-    assert.match(geoError(() => GeoIpDatabase.open(v3Path), v3Path), /unsupported MaxMind DB format version 3/);
+    assert.match(
+      geoError(() => GeoIpDatabase.open(v3Path), v3Path),
+      /unsupported MaxMind DB format version 3/,
+    );
   });
 
   test('a gzipped .mmdb is read; a .tar.gz is refused with what to do', () => {
@@ -190,7 +249,10 @@ describe('opening a database', () => {
     header.write('GeoLite2-City_20260101/GeoLite2-City.mmdb', 0);
     header.write('ustar', 257);
     const tarGz = write('GeoLite2-City.tar.gz', gzipSync(Buffer.concat([header, fixtureCityDatabase()])));
-    assert.match(geoError(() => GeoIpDatabase.open(tarGz), tarGz), /tar archive: extract the \.mmdb/);
+    assert.match(
+      geoError(() => GeoIpDatabase.open(tarGz), tarGz),
+      /tar archive: extract the \.mmdb/,
+    );
   });
 });
 
@@ -208,10 +270,21 @@ describe('record shapes', () => {
       accuracy_radius_km: 20,
     });
     assert.equal(at('2.2.99.1')?.city_name, SAO_PAULO.city);
-    assert.deepEqual([at('1.150.0.1')?.city_name, at('1.150.0.1')?.lat, at('1.150.0.1')?.accuracy_radius_km], ['Sydney', SYDNEY.lat, 50]);
+    assert.deepEqual(
+      [at('1.150.0.1')?.city_name, at('1.150.0.1')?.lat, at('1.150.0.1')?.accuracy_radius_km],
+      ['Sydney', SYDNEY.lat, 50],
+    );
     assert.equal(at('2001:8000::42')?.city_name, 'Sydney');
     // The UK record has a location (the country's centre, radius 1000 km) but no city: country only.
-    assert.deepEqual(at('81.2.69.160'), { country_iso_code: 'GB', country_name: 'United Kingdom', city_name: null, lat: null, lon: null, source: 'geoip', accuracy_radius_km: null });
+    assert.deepEqual(at('81.2.69.160'), {
+      country_iso_code: 'GB',
+      country_name: 'United Kingdom',
+      city_name: null,
+      lat: null,
+      lon: null,
+      source: 'geoip',
+      accuracy_radius_km: null,
+    });
     assert.equal(at('8.8.8.8'), null);
     assert.equal(at('2c0f:fb50::1'), null);
   });
@@ -219,27 +292,73 @@ describe('record shapes', () => {
   test('DB-IP Lite City: same Geo, no accuracy radius; an IPv4-only database answers null for IPv6', () => {
     const path = write(
       'dbip-city.mmdb',
-      writeMmdb([{ network: '1.128.0.0/11', data: dbipCity(SYDNEY) }, { network: '2.2.0.0/16', data: dbipCity(PARIS) }], { databaseType: 'DBIP-City-Lite', ipVersion: 4, recordSize: 24 }),
+      writeMmdb(
+        [
+          { network: '1.128.0.0/11', data: dbipCity(SYDNEY) },
+          { network: '2.2.0.0/16', data: dbipCity(PARIS) },
+        ],
+        { databaseType: 'DBIP-City-Lite', ipVersion: 4, recordSize: 24 },
+      ),
     );
     const db = GeoIpDatabase.open(path);
     assert.equal(db.info.kind, 'city');
-    assert.deepEqual(db.lookup(parseIp('1.130.4.5') as never), { country_iso_code: 'AU', country_name: 'Australia', city_name: 'Sydney', lat: SYDNEY.lat, lon: SYDNEY.lon, source: 'geoip', accuracy_radius_km: null });
+    assert.deepEqual(db.lookup(parseIp('1.130.4.5') as never), {
+      country_iso_code: 'AU',
+      country_name: 'Australia',
+      city_name: 'Sydney',
+      lat: SYDNEY.lat,
+      lon: SYDNEY.lon,
+      source: 'geoip',
+      accuracy_radius_km: null,
+    });
     assert.equal(db.lookup(parseIp('2001:8000::1') as never), null);
   });
 
   test('Country databases (GeoLite2-Country, DB-IP Lite Country) give the country only', () => {
-    const country = { continent: { code: 'EU', names: { en: 'Europe' } }, country: { iso_code: 'FR', names: { en: 'France', de: 'Frankreich' } } };
+    const country = {
+      continent: { code: 'EU', names: { en: 'Europe' } },
+      country: { iso_code: 'FR', names: { en: 'France', de: 'Frankreich' } },
+    };
     for (const type of ['GeoLite2-Country', 'DBIP-Country-Lite']) {
       // Even a record that (against the schema) carries a city and a point is read as a country.
-      const path = write(`${type}.mmdb`, writeMmdb([{ network: '2.2.0.0/16', data: { ...country, city: { names: { en: 'Paris' } }, location: { latitude: 48.85, longitude: 2.35 } } }], { databaseType: type }));
+      const path = write(
+        `${type}.mmdb`,
+        writeMmdb(
+          [
+            {
+              network: '2.2.0.0/16',
+              data: { ...country, city: { names: { en: 'Paris' } }, location: { latitude: 48.85, longitude: 2.35 } },
+            },
+          ],
+          { databaseType: type },
+        ),
+      );
       const db = GeoIpDatabase.open(path);
       assert.equal(db.info.kind, 'country');
-      assert.deepEqual(db.lookup(parseIp('2.2.3.4') as never), { country_iso_code: 'FR', country_name: 'France', city_name: null, lat: null, lon: null, source: 'geoip', accuracy_radius_km: null }, type);
+      assert.deepEqual(
+        db.lookup(parseIp('2.2.3.4') as never),
+        {
+          country_iso_code: 'FR',
+          country_name: 'France',
+          city_name: null,
+          lat: null,
+          lon: null,
+          source: 'geoip',
+          accuracy_radius_km: null,
+        },
+        type,
+      );
     }
   });
 
   test('names fall back to the database languages when there is no English one', () => {
-    const path = write('de.mmdb', writeMmdb([{ network: '2.2.0.0/16', data: { country: { iso_code: 'DE', names: { fr: 'Allemagne', de: 'Deutschland' } } } }], { databaseType: 'GeoLite2-Country', languages: ['de', 'fr'] }));
+    const path = write(
+      'de.mmdb',
+      writeMmdb(
+        [{ network: '2.2.0.0/16', data: { country: { iso_code: 'DE', names: { fr: 'Allemagne', de: 'Deutschland' } } } }],
+        { databaseType: 'GeoLite2-Country', languages: ['de', 'fr'] },
+      ),
+    );
     assert.equal(GeoIpDatabase.open(path).lookup(parseIp('2.2.0.1') as never)?.country_name, 'Deutschland');
   });
 });
@@ -260,7 +379,10 @@ describe('GeoEnricher', () => {
     assert.equal(c.geo_status, 'event');
     assert.equal(c.geo?.city_name, null);
     // A city name alone, or the 0,0 placeholder, is not a location: the database is asked.
-    for (const partial of [{ country_iso_code: null, city_name: 'Somewhere', lat: null, lon: null }, { country_iso_code: null, city_name: null, lat: 0, lon: 0 }]) {
+    for (const partial of [
+      { country_iso_code: null, city_name: 'Somewhere', lat: null, lon: null },
+      { country_iso_code: null, city_name: null, lat: 0, lon: 0 },
+    ]) {
       const p = event('2.2.3.4', partial);
       geo.apply(p);
       assert.equal(p.geo_status, 'geoip');
@@ -370,9 +492,14 @@ describe('impossible-travel on enriched events', () => {
   const HOUR = 3_600_000;
   const T0 = Date.parse('2026-03-02T09:00:00Z');
 
-  async function travel(ips: [string, string], geoip: string | null = cityPath): Promise<{ events: NormalizedEvent[]; signals: ReturnType<typeof runRule> }> {
+  async function travel(
+    ips: [string, string],
+    geoip: string | null = cityPath,
+  ): Promise<{ events: NormalizedEvent[]; signals: ReturnType<typeof runRule> }> {
     const enricher = await Enricher.create({ geoip });
-    const events = ips.map((ip, i) => makeEvent({ cert: aliceCert, user: 'alice', device: 'lap-1', source_ip: ip, at: T0 + i * 0.5 * HOUR }));
+    const events = ips.map((ip, i) =>
+      makeEvent({ cert: aliceCert, user: 'alice', device: 'lap-1', source_ip: ip, at: T0 + i * 0.5 * HOUR }),
+    );
     for (const e of events) enricher.enrich(e);
     // The cold-start wait is off: these are the account's first two uses.
     return { events, signals: runRule(travelRule, events, { config: { min_history_hours: 0 } }) };
@@ -380,12 +507,23 @@ describe('impossible-travel on enriched events', () => {
 
   test('Paris then Sydney 30 minutes later, both located by the database: an alert with both places', async () => {
     const { events, signals } = await travel(['2.2.3.4', '1.128.0.9']);
-    assert.deepEqual(events.map((e) => e.geo_status), ['geoip', 'geoip']);
+    assert.deepEqual(
+      events.map((e) => e.geo_status),
+      ['geoip', 'geoip'],
+    );
     assert.equal(signals.length, 1);
     const ev = signals[0].evidence;
     const from = ev.from as Record<string, unknown>;
     const to = ev.to as Record<string, unknown>;
-    assert.deepEqual([from.city, from.country, from.ip, to.city, to.country, to.ip], ['Paris', 'FR', '2.2.3.4', 'Sydney', 'AU', '1.128.0.9']);
+    assert.deepEqual(
+      [from.city, from.country, from.ip, to.city, to.country, to.ip],
+      ['Paris', 'FR', '2.2.3.4', 'Sydney', 'AU', '1.128.0.9'],
+    );
+    // Where the points came from and how precise the database says they are.
+    assert.deepEqual(
+      [from.geo_source, from.accuracy_radius_km, to.geo_source, to.accuracy_radius_km],
+      ['geoip', PARIS.accuracy, 'geoip', SYDNEY.accuracy],
+    );
     assert.ok((ev.distance_km as number) > 16_000 && (ev.distance_km as number) < 17_500, String(ev.distance_km));
     assert.ok((ev.speed_kmh as number) > 30_000);
   });
@@ -396,7 +534,12 @@ describe('impossible-travel on enriched events', () => {
   });
 
   test('private and reserved addresses never produce a travel alert (even though the database maps them far apart)', async () => {
-    for (const pair of [['10.1.1.1', '100.64.0.1'], ['10.1.1.1', '192.0.2.5'], ['2.2.3.4', '10.9.9.9'], ['10.1.1.1', '1.128.0.9']] as [string, string][]) {
+    for (const pair of [
+      ['10.1.1.1', '100.64.0.1'],
+      ['10.1.1.1', '192.0.2.5'],
+      ['2.2.3.4', '10.9.9.9'],
+      ['10.1.1.1', '1.128.0.9'],
+    ] as [string, string][]) {
       const { events, signals } = await travel(pair);
       assert.deepEqual(signals, [], pair.join(' → '));
       assert.ok(events.some((e) => e.geo === null && (e.geo_status === 'private' || e.geo_status === 'reserved')));
@@ -408,6 +551,9 @@ describe('impossible-travel on enriched events', () => {
     assert.deepEqual((await travel(['8.8.8.8', '1.128.0.9'])).signals, []);
     const none = await travel(['2.2.3.4', '1.128.0.9'], null);
     assert.deepEqual(none.signals, []);
-    assert.deepEqual(none.events.map((e) => e.geo_status), ['no-database', 'no-database']);
+    assert.deepEqual(
+      none.events.map((e) => e.geo_status),
+      ['no-database', 'no-database'],
+    );
   });
 });

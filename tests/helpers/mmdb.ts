@@ -31,7 +31,15 @@ export const dbl = (n: number) => new MmdbDouble(n);
 export const u16 = (n: number) => new MmdbUint(n, 16);
 export const u64 = (n: number | bigint) => new MmdbUint(n, 64);
 
-export type MmdbValue = string | number | boolean | MmdbDouble | MmdbUint | Uint8Array | MmdbValue[] | { [key: string]: MmdbValue };
+export type MmdbValue =
+  | string
+  | number
+  | boolean
+  | MmdbDouble
+  | MmdbUint
+  | Uint8Array
+  | MmdbValue[]
+  | { [key: string]: MmdbValue };
 
 export interface MmdbNetwork {
   /** `a.b.c.d/len` or `ipv6/len`. */
@@ -88,7 +96,8 @@ function uintBytes(v: bigint): number[] {
 
 /** Encodes one value (no pointers: every value is written in full). */
 export function encodeValue(value: MmdbValue): Buffer {
-  const ctl = (type: number, size: number, payload: Buffer[] = []) => Buffer.concat([Buffer.from(control(type, size)), ...payload]);
+  const ctl = (type: number, size: number, payload: Buffer[] = []) =>
+    Buffer.concat([Buffer.from(control(type, size)), ...payload]);
   if (typeof value === 'string') {
     const b = Buffer.from(value, 'utf8');
     return ctl(2, b.length, [b]);
@@ -116,7 +125,11 @@ export function encodeValue(value: MmdbValue): Buffer {
   if (value instanceof Uint8Array) return ctl(4, value.length, [Buffer.from(value)]);
   if (Array.isArray(value)) return ctl(11, value.length, value.map(encodeValue));
   const entries = Object.entries(value);
-  return ctl(7, entries.length, entries.flatMap(([k, v]) => [encodeValue(k), encodeValue(v)]));
+  return ctl(
+    7,
+    entries.length,
+    entries.flatMap(([k, v]) => [encodeValue(k), encodeValue(v)]),
+  );
 }
 
 // ---- search tree ----------------------------------------------------------------------------
@@ -136,7 +149,10 @@ function parseAddress(text: string): number[] {
   let v4: number[] = [];
   const last = text.lastIndexOf(':');
   if (text.slice(last + 1).includes('.')) {
-    v4 = text.slice(last + 1).split('.').map(Number);
+    v4 = text
+      .slice(last + 1)
+      .split('.')
+      .map(Number);
     head = `${text.slice(0, last + 1)}0:0`;
   }
   const [l, r] = head.includes('::') ? head.split('::') : [head, null];
@@ -315,7 +331,15 @@ export function geoLite2City(p: {
 }
 
 /** A DB-IP Lite City-shaped record: names in English only, no accuracy radius, subdivisions as an array. */
-export function dbipCity(p: { city: string; country: string; countryName: string; continent: string; lat: number; lon: number; region?: string }): MmdbValue {
+export function dbipCity(p: {
+  city: string;
+  country: string;
+  countryName: string;
+  continent: string;
+  lat: number;
+  lon: number;
+  region?: string;
+}): MmdbValue {
   return {
     city: { names: { en: p.city } },
     continent: { code: p.continent, geoname_id: 6255148, names: { en: p.continent } },
@@ -328,9 +352,33 @@ export function dbipCity(p: { city: string; country: string; countryName: string
 // ---- the fixture the geo tests share --------------------------------------------------------
 
 /** Places of the fixture database: two cities on different continents (and one more). */
-export const PARIS = { city: 'Paris', country: 'FR', countryName: 'France', continent: 'EU', lat: 48.8566, lon: 2.3522, accuracy: 20 };
-export const SYDNEY = { city: 'Sydney', country: 'AU', countryName: 'Australia', continent: 'OC', lat: -33.8688, lon: 151.2093, accuracy: 50 };
-export const SAO_PAULO = { city: 'São Paulo', country: 'BR', countryName: 'Brazil', continent: 'SA', lat: -23.5505, lon: -46.6333, accuracy: 100 };
+export const PARIS = {
+  city: 'Paris',
+  country: 'FR',
+  countryName: 'France',
+  continent: 'EU',
+  lat: 48.8566,
+  lon: 2.3522,
+  accuracy: 20,
+};
+export const SYDNEY = {
+  city: 'Sydney',
+  country: 'AU',
+  countryName: 'Australia',
+  continent: 'OC',
+  lat: -33.8688,
+  lon: 151.2093,
+  accuracy: 50,
+};
+export const SAO_PAULO = {
+  city: 'São Paulo',
+  country: 'BR',
+  countryName: 'Brazil',
+  continent: 'SA',
+  lat: -23.5505,
+  lon: -46.6333,
+  accuracy: 100,
+};
 
 /**
  * A small GeoLite2-City-shaped database: 2.2.0.0/16 and 2a01:cb00::/32 in Paris, 1.128.0.0/11
@@ -346,7 +394,17 @@ export function fixtureCityDatabase(options: Partial<MmdbOptions> = {}): Buffer 
       { network: '2a01:cb00::/32', data: geoLite2City(PARIS) },
       { network: '1.128.0.0/11', data: geoLite2City(SYDNEY) },
       { network: '2001:8000::/20', data: geoLite2City(SYDNEY) },
-      { network: '81.2.69.0/24', data: geoLite2City({ country: 'GB', countryName: 'United Kingdom', continent: 'EU', lat: 51.4964, lon: -0.1224, accuracy: 1000 }) },
+      {
+        network: '81.2.69.0/24',
+        data: geoLite2City({
+          country: 'GB',
+          countryName: 'United Kingdom',
+          continent: 'EU',
+          lat: 51.4964,
+          lon: -0.1224,
+          accuracy: 1000,
+        }),
+      },
       { network: '10.0.0.0/8', data: geoLite2City(PARIS) },
       { network: '100.64.0.0/10', data: geoLite2City(SYDNEY) },
       { network: '192.0.2.0/24', data: geoLite2City(SYDNEY) },

@@ -3,7 +3,7 @@
 // responder over an OpenSSL CA database (index.txt). Nothing is mocked: requests go over TCP to a
 // real responder, which signs real responses.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +78,25 @@ export class OcspPki {
         '',
       ].join('\n'),
     );
-    openssl(dir, ['req', '-new', '-x509', '-key', 'ca.key', '-subj', this.caSubject, '-days', '3650', '-config', 'ca.cnf', '-extensions', 'v3_ca', '-set_serial', '1', '-out', 'ca.pem']);
+    openssl(dir, [
+      'req',
+      '-new',
+      '-x509',
+      '-key',
+      'ca.key',
+      '-subj',
+      this.caSubject,
+      '-days',
+      '3650',
+      '-config',
+      'ca.cnf',
+      '-extensions',
+      'v3_ca',
+      '-set_serial',
+      '1',
+      '-out',
+      'ca.pem',
+    ]);
     this.caPem = readFileSync(join(dir, 'ca.pem'), 'utf8');
     writeFileSync(join(dir, 'index.txt'), '');
     writeFileSync(join(dir, 'index.txt.attr'), 'unique_subject = no\n');
@@ -107,8 +125,22 @@ export class OcspPki {
     if (o.ocspUrl) ext.push(`authorityInfoAccess = OCSP;URI:${o.ocspUrl}`);
     writeFileSync(join(this.dir, `${name}.ext`), `${ext.join('\n')}\n`);
     openssl(this.dir, [
-      'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', `0x${serialHex}`,
-      '-days', '365', '-extfile', `${name}.ext`, '-out', `${name}.pem`,
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-set_serial',
+      `0x${serialHex}`,
+      '-days',
+      '365',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
     ]);
     const leaf: OcspLeaf = {
       name,
@@ -131,7 +163,19 @@ export class OcspPki {
   /** A self-signed signer whose key has nothing to do with the CA (for bad-signature cases). */
   rogueSigner(): { cert: string; key: string } {
     openssl(this.dir, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'rogue.key']);
-    openssl(this.dir, ['req', '-new', '-x509', '-key', 'rogue.key', '-subj', '/CN=Rogue Responder', '-days', '30', '-out', 'rogue.pem']);
+    openssl(this.dir, [
+      'req',
+      '-new',
+      '-x509',
+      '-key',
+      'rogue.key',
+      '-subj',
+      '/CN=Rogue Responder',
+      '-days',
+      '30',
+      '-out',
+      'rogue.pem',
+    ]);
     return { cert: join(this.dir, 'rogue.pem'), key: join(this.dir, 'rogue.key') };
   }
 
@@ -165,11 +209,24 @@ export interface Responder {
  * Start `openssl ocsp` as a responder on a free port, signing with `signer`/`key` (default: the
  * CA itself), and wait until it answers TCP connections.
  */
-export async function startOpensslResponder(pki: OcspPki, o: { signer?: string; key?: string; port?: number; nmin?: number } = {}): Promise<Responder> {
+export async function startOpensslResponder(
+  pki: OcspPki,
+  o: { signer?: string; key?: string; port?: number; nmin?: number } = {},
+): Promise<Responder> {
   const port = o.port ?? (await freePort());
   const args = [
-    'ocsp', '-index', pki.path('index.txt'), '-port', String(port), '-rsigner', o.signer ?? pki.path('ca.pem'),
-    '-rkey', o.key ?? pki.path('ca.key'), '-CA', pki.path('ca.pem'), '-ignore_err',
+    'ocsp',
+    '-index',
+    pki.path('index.txt'),
+    '-port',
+    String(port),
+    '-rsigner',
+    o.signer ?? pki.path('ca.pem'),
+    '-rkey',
+    o.key ?? pki.path('ca.key'),
+    '-CA',
+    pki.path('ca.pem'),
+    '-ignore_err',
   ];
   if (o.nmin !== undefined) args.push('-nmin', String(o.nmin));
   const child: ChildProcess = spawn('openssl', args, { cwd: pki.dir, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -205,7 +262,12 @@ export async function startOpensslResponder(pki: OcspPki, o: { signer?: string; 
  * A TCP server that accepts connections and never answers (a hung responder). `connections`
  * counts accepted connections.
  */
-export async function startHangingServer(): Promise<{ port: number; url: string; connections: () => number; stop(): Promise<void> }> {
+export async function startHangingServer(): Promise<{
+  port: number;
+  url: string;
+  connections: () => number;
+  stop(): Promise<void>;
+}> {
   let count = 0;
   const sockets = new Set<import('node:net').Socket>();
   const server: Server = createServer((socket) => {
@@ -231,7 +293,9 @@ export async function startHangingServer(): Promise<{ port: number; url: string;
  * An HTTP proxy in front of a responder that counts the OCSP requests it forwards (cache tests
  * count what actually reached the network).
  */
-export async function startCountingProxy(target: string): Promise<{ url: string; requests: () => number; stop(): Promise<void> }> {
+export async function startCountingProxy(
+  target: string,
+): Promise<{ url: string; requests: () => number; stop(): Promise<void> }> {
   const { createServer: createHttpServer } = await import('node:http');
   let count = 0;
   const server = createHttpServer((req, res) => {
@@ -240,7 +304,11 @@ export async function startCountingProxy(target: string): Promise<{ url: string;
     req.on('end', async () => {
       count++;
       try {
-        const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: Buffer.concat(chunks) });
+        const upstream = await fetch(target, {
+          method: 'POST',
+          headers: { 'content-type': 'application/ocsp-request' },
+          body: Buffer.concat(chunks),
+        });
         const body = Buffer.from(await upstream.arrayBuffer());
         res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/octet-stream' });
         res.end(body);

@@ -172,7 +172,7 @@ export function medianLog2x10(ring: readonly number[]): number | null {
 }
 
 function clamp01(v: number): number {
-  return v < 0 ? 0 : v > 1 ? 1 : v;
+  return Math.min(1, Math.max(0, v));
 }
 
 /** Share of the fleet's accounts that use a service, given how many do. */

@@ -55,6 +55,9 @@ export interface LastPlace {
   ip: string | null;
   user: string | null;
   device: string | null;
+  /** Where the point came from (`event` / `geoip`) and the database's accuracy radius, when known (docs/geo.md). */
+  geo_source?: 'event' | 'geoip';
+  accuracy_radius_km?: number | null;
 }
 
 /**
@@ -163,7 +166,7 @@ class ImpossibleTravel implements RuleInstance {
     const lat = g.lat as number;
     const lon = g.lon as number;
     const s = store.get(id);
-    const here: LastPlace = { ts: event.ts, lat, lon, city: g.city_name, country: g.country_iso_code, ip: event.source_ip, user: event.user, device: event.device };
+    const here: LastPlace = { ts: event.ts, lat, lon, city: g.city_name, country: g.country_iso_code, ip: event.source_ip, user: event.user, device: event.device, ...geoProvenance(g) };
     if (s === undefined) {
       store.set(id, { first: event.ts, last: here, places: { [cell]: [Math.floor(event.ts / DAY_MS), 1] }, size: 1 });
       return null;
@@ -270,6 +273,7 @@ class ImpossibleTravel implements RuleInstance {
       ip: event.source_ip,
       user: event.user,
       device: event.device,
+      ...geoProvenance(g),
     };
     const who = variant === 'account' ? (event.user as string) : `key ${id.slice(0, 16)}…`;
     const accounts = variant === 'key' && prev.user !== event.user ? ` (accounts ${prev.user ?? '-'} → ${event.user ?? '-'})` : '';
@@ -310,7 +314,19 @@ function placeName(p: LastPlace): string {
 }
 
 function placeEvidence(p: LastPlace): Record<string, unknown> {
-  return { time: new Date(p.ts).toISOString(), city: p.city, country: p.country, lat: p.lat, lon: p.lon, ip: p.ip, user: p.user, device: p.device };
+  const out: Record<string, unknown> = { time: new Date(p.ts).toISOString(), city: p.city, country: p.country, lat: p.lat, lon: p.lon, ip: p.ip, user: p.user, device: p.device };
+  // IP geolocation is approximate: say where the point came from and how precise the database claims it is.
+  if (p.geo_source !== undefined) out.geo_source = p.geo_source;
+  if (p.accuracy_radius_km !== undefined && p.accuracy_radius_km !== null) out.accuracy_radius_km = p.accuracy_radius_km;
+  return out;
+}
+
+/** The provenance fields of a point, only when enrichment set them (keeps stored state small). */
+function geoProvenance(g: NonNullable<NormalizedEvent['geo']>): Pick<LastPlace, 'geo_source' | 'accuracy_radius_km'> {
+  const out: Pick<LastPlace, 'geo_source' | 'accuracy_radius_km'> = {};
+  if (g.source !== undefined) out.geo_source = g.source;
+  if (typeof g.accuracy_radius_km === 'number') out.accuracy_radius_km = g.accuracy_radius_km;
+  return out;
 }
 
 function certEvidence(c: CertInfo | null): Record<string, unknown> | null {

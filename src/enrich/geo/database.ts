@@ -39,11 +39,15 @@ const NO_LOCATION = /(^|[-_ ])(asn|isp|anonymous|connection[-_ ]?type|domain|use
 export function databaseKind(databaseType: string): GeoDatabaseKind | { error: string } {
   const t = databaseType.replace(/\(compat=([^)]*)\)/i, ' $1 ');
   if (NO_LOCATION.test(databaseType)) {
-    return { error: `database_type "${databaseType}" holds no locations (an ASN/ISP/anonymous-IP database); use a City or Country database such as GeoLite2-City or DB-IP Lite City` };
+    return {
+      error: `database_type "${databaseType}" holds no locations (an ASN/ISP/anonymous-IP database); use a City or Country database such as GeoLite2-City or DB-IP Lite City`,
+    };
   }
   if (/city|enterprise|location/i.test(t)) return 'city';
   if (/country/i.test(t)) return 'country';
-  return { error: `database_type "${databaseType}" is not a City or Country database (GeoLite2-City, GeoIP2-City, DBIP-City-Lite, GeoLite2-Country, DBIP-Country-Lite…)` };
+  return {
+    error: `database_type "${databaseType}" is not a City or Country database (GeoLite2-City, GeoIP2-City, DBIP-City-Lite, GeoLite2-Country, DBIP-Country-Lite…)`,
+  };
 }
 
 interface NamedRecord {
@@ -80,7 +84,14 @@ export class GeoIpDatabase {
       data = readFileSync(path);
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
-      fail(path, e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory, not a .mmdb file' : `cannot read (${e.code ?? e.message})`);
+      fail(
+        path,
+        e.code === 'ENOENT'
+          ? 'no such file'
+          : e.code === 'EISDIR'
+            ? 'is a directory, not a .mmdb file'
+            : `cannot read (${e.code ?? e.message})`,
+      );
     }
     return GeoIpDatabase.fromBuffer(data, path);
   }
@@ -100,7 +111,8 @@ export class GeoIpDatabase {
       }
     }
     const marker = data.lastIndexOf(METADATA_MARKER);
-    if (marker < 0) fail(path, 'not a MaxMind DB file (no "\\xAB\\xCD\\xEFMaxMind.com" metadata marker; truncated or another format)');
+    if (marker < 0)
+      fail(path, 'not a MaxMind DB file (no "\\xAB\\xCD\\xEFMaxMind.com" metadata marker; truncated or another format)');
     let reader: Reader<CityResponse>;
     try {
       reader = new Reader(data);
@@ -108,11 +120,15 @@ export class GeoIpDatabase {
       fail(path, `unreadable MaxMind DB metadata (${(error as Error).message})`);
     }
     const m = reader.metadata;
-    if (m.binaryFormatMajorVersion !== 2) fail(path, `unsupported MaxMind DB format version ${m.binaryFormatMajorVersion} (expected 2)`);
+    if (m.binaryFormatMajorVersion !== 2)
+      fail(path, `unsupported MaxMind DB format version ${m.binaryFormatMajorVersion} (expected 2)`);
     if (m.ipVersion !== 4 && m.ipVersion !== 6) fail(path, `bad metadata: ip_version ${m.ipVersion} (expected 4 or 6)`);
     if (!Number.isInteger(m.nodeCount) || m.nodeCount < 1) fail(path, `bad metadata: node_count ${m.nodeCount}`);
     if (m.searchTreeSize + DATA_SECTION_SEPARATOR > marker) {
-      fail(path, `truncated or corrupt: the search tree (${m.nodeCount} nodes of ${m.recordSize} bits) runs past the data section`);
+      fail(
+        path,
+        `truncated or corrupt: the search tree (${m.nodeCount} nodes of ${m.recordSize} bits) runs past the data section`,
+      );
     }
     if (typeof m.databaseType !== 'string' || m.databaseType === '') fail(path, 'bad metadata: no database_type');
     const kind = databaseKind(m.databaseType);
@@ -153,14 +169,27 @@ export class GeoIpDatabase {
     let lon: number | null = null;
     let radius: number | null = null;
     if (city !== null && loc && typeof loc.latitude === 'number' && typeof loc.longitude === 'number') {
-      if (Number.isFinite(loc.latitude) && Number.isFinite(loc.longitude) && Math.abs(loc.latitude) <= 90 && Math.abs(loc.longitude) <= 180) {
+      if (
+        Number.isFinite(loc.latitude) &&
+        Number.isFinite(loc.longitude) &&
+        Math.abs(loc.latitude) <= 90 &&
+        Math.abs(loc.longitude) <= 180
+      ) {
         lat = loc.latitude;
         lon = loc.longitude;
         if (typeof loc.accuracy_radius === 'number' && loc.accuracy_radius >= 0) radius = loc.accuracy_radius;
       }
     }
     if (iso === null && countryName === null && city === null && lat === null) return null;
-    return { country_iso_code: iso, country_name: countryName, city_name: city, lat, lon, source: 'geoip', accuracy_radius_km: radius };
+    return {
+      country_iso_code: iso,
+      country_name: countryName,
+      city_name: city,
+      lat,
+      lon,
+      source: 'geoip',
+      accuracy_radius_km: radius,
+    };
   }
 
   /** English name, else the first of the database's languages, else any. */

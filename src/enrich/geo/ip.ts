@@ -42,13 +42,19 @@ export function parseIp(text: string): ParsedIp | null {
   // A trailing dotted quad (`::ffff:192.0.2.1`) fills the last 32 bits.
   const lastColon = tail.lastIndexOf(':');
   if (tail.slice(lastColon + 1).includes('.')) {
-    v4 = tail.slice(lastColon + 1).split('.').map(Number);
+    v4 = tail
+      .slice(lastColon + 1)
+      .split('.')
+      .map(Number);
     tail = `${tail.slice(0, lastColon + 1)}0:0`;
   }
   const [head, rest] = tail.includes('::') ? tail.split('::') : [tail, null];
   const headGroups = head === '' ? [] : head.split(':');
   const restGroups = rest === null || rest === '' ? [] : rest.split(':');
-  const groups = rest === null ? headGroups : [...headGroups, ...new Array(8 - headGroups.length - restGroups.length).fill('0'), ...restGroups];
+  const groups =
+    rest === null
+      ? headGroups
+      : [...headGroups, ...new Array(8 - headGroups.length - restGroups.length).fill('0'), ...restGroups];
   for (let i = 0; i < 8; i++) {
     const g = Number.parseInt(groups[i], 16);
     bytes[i * 2] = g >> 8;
@@ -68,7 +74,8 @@ export function embeddedIpv4(ip: ParsedIp): ParsedIp | null {
   const b = ip.bytes;
   const zeros = (from: number, to: number) => b.subarray(from, to).every((x) => x === 0);
   if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return { version: 4, bytes: b.slice(12, 16) };
-  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12)) return { version: 4, bytes: b.slice(12, 16) };
+  if (b[0] === 0x00 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12))
+    return { version: 4, bytes: b.slice(12, 16) };
   if (b[0] === 0x20 && b[1] === 0x02) return { version: 4, bytes: b.slice(2, 6) };
   return null;
 }
@@ -148,6 +155,7 @@ export function specialRange(ip: ParsedIp): SpecialRange | null {
   for (const r of table) {
     if (inRange(ip.bytes, r)) return { kind: r.kind, label: r.label, cidr: r.cidr };
   }
-  if (ip.version === 6 && !inRange(ip.bytes, GLOBAL_UNICAST)) return { kind: 'reserved', label: 'not-global-unicast', cidr: 'outside 2000::/3' };
+  if (ip.version === 6 && !inRange(ip.bytes, GLOBAL_UNICAST))
+    return { kind: 'reserved', label: 'not-global-unicast', cidr: 'outside 2000::/3' };
   return null;
 }

@@ -2,7 +2,7 @@
 // from the DER with the certificate module's reader: the AIA OCSP URLs of a certificate, the
 // bytes of its issuer/subject Name fields, its serial INTEGER, and the issuer key hash input.
 import { createHash } from 'node:crypto';
-import { decodeOid, type DerNode, derChildren, readDer } from '../../normalize/certificate.ts';
+import { type DerNode, decodeOid, derChildren, readDer } from '../../normalize/certificate.ts';
 
 const AIA_OID = '1.3.6.1.5.5.7.1.1';
 const ID_AD_OCSP = '1.3.6.1.5.5.7.48.1';

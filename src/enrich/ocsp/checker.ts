@@ -180,7 +180,9 @@ export class OcspChecker {
    * `event.enrichment.revocation` (see mergeRevocation). Only authentication events with a
    * client certificate are looked up.
    */
-  async enrichEvents(items: readonly { event: NormalizedEvent; client: ParsedCertificate | null; chain: readonly ParsedCertificate[] }[]): Promise<void> {
+  async enrichEvents(
+    items: readonly { event: NormalizedEvent; client: ParsedCertificate | null; chain: readonly ParsedCertificate[] }[],
+  ): Promise<void> {
     const waits: Promise<void>[] = [];
     for (const item of items) {
       const e = item.event;
@@ -242,14 +244,24 @@ export class OcspChecker {
     if (url === null) {
       const urls = t.leaf ? ocspUrls(t.leaf.der) : [];
       if (urls.length === 0) {
-        return none('no-aia', t.leaf ? 'the certificate names no OCSP responder (AIA)' : 'no certificate bytes, so no AIA OCSP URL (set a responder override)');
+        return none(
+          'no-aia',
+          t.leaf
+            ? 'the certificate names no OCSP responder (AIA)'
+            : 'no certificate bytes, so no AIA OCSP URL (set a responder override)',
+        );
       }
       url = urls.find((u) => httpUrl(u) !== null) ?? null;
-      if (url === null) return none('unsupported-url', `only http(s) responders are asked; the certificate names ${urls.join(', ')}`);
+      if (url === null)
+        return none('unsupported-url', `only http(s) responders are asked; the certificate names ${urls.join(', ')}`);
     }
     const issuer = this.findIssuer(t);
     if (!issuer) {
-      return none('no-issuer', `issuer certificate "${t.cert.issuer ?? '?'}" is neither in the presented chain nor among the trust anchors`, url);
+      return none(
+        'no-issuer',
+        `issuer certificate "${t.cert.issuer ?? '?'}" is neither in the presented chain nor among the trust anchors`,
+        url,
+      );
     }
     let certId: CertIdInput;
     try {
@@ -283,10 +295,18 @@ export class OcspChecker {
     try {
       const down = this.responders.get(url);
       if (down && down.until > this.now()) {
-        return unknownResult(down.reason, `responder failed earlier (${down.reason}); not asked again until ${new Date(down.until).toISOString()}`, url);
+        return unknownResult(
+          down.reason,
+          `responder failed earlier (${down.reason}); not asked again until ${new Date(down.until).toISOString()}`,
+          url,
+        );
       }
       if (this.spent() >= this.o.budgetMs) {
-        return unknownResult('budget-exhausted', `the run already waited ${Math.round(this.spent() / 1000)} s on OCSP (budget ${this.o.budgetMs / 1000} s); no further requests`, url);
+        return unknownResult(
+          'budget-exhausted',
+          `the run already waited ${Math.round(this.spent() / 1000)} s on OCSP (budget ${this.o.budgetMs / 1000} s); no further requests`,
+          url,
+        );
       }
       const result = await this.request(r, url, at);
       if (result.status === 'unknown' && (result.unknown_reason === 'timeout' || result.unknown_reason === 'network-error')) {
@@ -349,7 +369,8 @@ export class OcspChecker {
       bytes = read;
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      if (e.name === 'TimeoutError' || e.name === 'AbortError') return unknownResult('timeout', `no answer within ${this.o.timeoutMs} ms`, url);
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        return unknownResult('timeout', `no answer within ${this.o.timeoutMs} ms`, url);
       return unknownResult('network-error', `cannot reach the responder: ${e.cause?.code ?? e.cause?.message ?? e.message}`, url);
     }
     return evaluateResponse(bytes, {

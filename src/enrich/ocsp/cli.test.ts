@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { parseLines, runCli } from '../../../tests/helpers/cli.ts';
 import {
   freePort,
-  OcspPki,
   type OcspLeaf,
+  OcspPki,
   opensslSkip,
   type Responder,
   startCountingProxy,
@@ -70,7 +70,11 @@ describe('certsignal analyze --ocsp', { skip }, () => {
     assert.equal(r.code, 0, r.stderr);
     // stdout may also carry incident records after the alerts: alerts are the records with a rule.
     const alerts = parseLines<{ rule?: string; evidence: Record<string, unknown> }>(r.stdout).filter((a) => a.rule !== undefined);
-    assert.deepEqual(alerts.map((a) => a.rule), ['revoked-cert'], r.stdout);
+    assert.deepEqual(
+      alerts.map((a) => a.rule),
+      ['revoked-cert'],
+      r.stdout,
+    );
     const ev = alerts[0].evidence;
     assert.equal(ev.serial, revoked.serial);
     assert.equal(ev.revocation_source, 'ocsp');
@@ -93,7 +97,10 @@ describe('certsignal analyze --ocsp', { skip }, () => {
   it('normalize --ocsp shows the OCSP answer on each event', async () => {
     const r = await runCli(['normalize', events, '--trust-anchors', anchors, '--ocsp']);
     assert.equal(r.code, 0, r.stderr);
-    const evs = parseLines<{ certificate: { serial: string }; enrichment: { revocation: { status: string; source?: string; ocsp?: { status: string; responder_url: string } } } }>(r.stdout);
+    const evs = parseLines<{
+      certificate: { serial: string };
+      enrichment: { revocation: { status: string; source?: string; ocsp?: { status: string; responder_url: string } } };
+    }>(r.stdout);
     assert.equal(evs.length, 20);
     for (const e of evs) {
       const want = e.certificate.serial === revoked.serial ? 'revoked' : 'good';

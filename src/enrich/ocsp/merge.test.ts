@@ -44,8 +44,14 @@ describe('mergeRevocation', () => {
   });
 
   it('good from either source is good when nothing says revoked', () => {
-    assert.deepEqual([mergeRevocation(crl('unknown'), ocsp('good')).status, mergeRevocation(crl('unknown'), ocsp('good')).source], ['good', 'ocsp']);
-    assert.deepEqual([mergeRevocation(crl('good'), ocsp('unknown')).status, mergeRevocation(crl('good'), ocsp('unknown')).source], ['good', 'crl']);
+    assert.deepEqual(
+      [mergeRevocation(crl('unknown'), ocsp('good')).status, mergeRevocation(crl('unknown'), ocsp('good')).source],
+      ['good', 'ocsp'],
+    );
+    assert.deepEqual(
+      [mergeRevocation(crl('good'), ocsp('unknown')).status, mergeRevocation(crl('good'), ocsp('unknown')).source],
+      ['good', 'crl'],
+    );
   });
 
   it('does not mutate the CRL result (shared between events)', () => {

@@ -6,7 +6,13 @@ import type { OcspResult, RevocationResult } from '../../schema/event.ts';
 
 /** Merge an OCSP answer into the CRL result already on the event (null when no CRL is loaded). */
 export function mergeRevocation(crl: RevocationResult | null, ocsp: OcspResult): RevocationResult {
-  const base: RevocationResult = crl ?? { status: 'unknown', crl_issuer: null, crl_this_update: null, revoked_at: null, reason_code: null };
+  const base: RevocationResult = crl ?? {
+    status: 'unknown',
+    crl_issuer: null,
+    crl_this_update: null,
+    revoked_at: null,
+    reason_code: null,
+  };
   // CRL results are shared between events: copy, never mutate.
   const crlStatus = crl?.status ?? 'unknown';
   const out: RevocationResult = { ...base, ocsp };

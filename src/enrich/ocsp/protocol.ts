@@ -8,9 +8,9 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import {
   CertificateParseError,
+  type DerNode,
   decodeName,
   decodeOid,
-  type DerNode,
   derChildren,
   isIssuedBy,
   type ParsedCertificate,
@@ -146,7 +146,11 @@ function evaluate(body: Buffer, ctx: ResponseContext): OcspResult {
     return unknownResult(`responder-status-${name}`, `responder answered ${name} (${status})`, url);
   }
   if (!response.responseBytes || response.responseBytes.responseType !== BASIC_OID) {
-    return unknownResult('malformed', `response type ${response.responseBytes?.responseType ?? 'missing'} is not id-pkix-ocsp-basic`, url);
+    return unknownResult(
+      'malformed',
+      `response type ${response.responseBytes?.responseType ?? 'missing'} is not id-pkix-ocsp-basic`,
+      url,
+    );
   }
   const basicDer = Buffer.from(response.responseBytes.response.valueBlock.valueHexView);
   let basic: pkijs.BasicOCSPResponse;
@@ -204,7 +208,11 @@ function evaluate(body: Buffer, ctx: ResponseContext): OcspResult {
     if (ext) {
       const sent = new asn1js.OctetString({ valueHex: new Uint8Array(ctx.nonce) }).toBER();
       if (!Buffer.from(ext.extnValue.valueBlock.valueHexView).equals(Buffer.from(sent))) {
-        return unknownResult('nonce-mismatch', 'the response carries a different nonce than the request (replayed response?)', url);
+        return unknownResult(
+          'nonce-mismatch',
+          'the response carries a different nonce than the request (replayed response?)',
+          url,
+        );
       }
     }
   }
@@ -222,12 +230,14 @@ function evaluate(body: Buffer, ctx: ResponseContext): OcspResult {
   if (nextUpdate !== null && nextUpdate < Math.max(ctx.now, ctx.at) - ctx.toleranceMs) {
     return stale(`nextUpdate ${base.next_update} has passed`);
   }
-  if (nextUpdate === null && thisUpdate < ctx.now - ctx.maxAgeMs) return stale(`thisUpdate ${base.this_update} is too old and there is no nextUpdate`);
+  if (nextUpdate === null && thisUpdate < ctx.now - ctx.maxAgeMs)
+    return stale(`thisUpdate ${base.this_update} is too old and there is no nextUpdate`);
 
   const certStatus = single.certStatus as asn1js.BaseBlock;
   const tag = certStatus.idBlock.tagNumber;
   if (certStatus.idBlock.tagClass !== 3 || tag > 2) return unknownResult('malformed', 'unknown certStatus choice', url);
-  if (tag === 0) return { status: 'good', unknown_reason: null, detail: null, revoked_at: null, revocation_reason: null, ...base };
+  if (tag === 0)
+    return { status: 'good', unknown_reason: null, detail: null, revoked_at: null, revocation_reason: null, ...base };
   if (tag === 2) return { ...unknownResult('cert-unknown', 'the responder does not know this certificate', url), ...base };
   // revoked [1] IMPLICIT RevokedInfo { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
   const raw = Buffer.from(certStatus.valueBeforeDecodeView);
@@ -244,7 +254,14 @@ function evaluate(body: Buffer, ctx: ResponseContext): OcspResult {
 }
 
 /** null when an authorised signer's signature verifies; otherwise why not. */
-function checkSignature(tbs: Buffer, algorithm: SignatureAlgorithm, signature: Buffer, signers: Signer[], ctx: ResponseContext, producedAt: number): string | null {
+function checkSignature(
+  tbs: Buffer,
+  algorithm: SignatureAlgorithm,
+  signature: Buffer,
+  signers: Signer[],
+  ctx: ResponseContext,
+  producedAt: number,
+): string | null {
   // ResponderID: byName [1] Name, or byKey [2] OCTET STRING (SHA-1 of the signer's key bits).
   const fields = derChildren(tbs, readDer(tbs, 0));
   const rid = fields[0]?.tag === 0xa0 ? fields[1] : fields[0];
@@ -256,7 +273,12 @@ function checkSignature(tbs: Buffer, algorithm: SignatureAlgorithm, signature: B
     keyId = tbs.subarray(o.contentStart, o.end);
   } else return 'the response has no ResponderID';
   const matches = (c: ParsedCertificate) =>
-    named !== null ? c.subjectDn === named : createHash('sha1').update(publicKeyBits(c.spki)).digest().equals(keyId as Buffer);
+    named !== null
+      ? c.subjectDn === named
+      : createHash('sha1')
+          .update(publicKeyBits(c.spki))
+          .digest()
+          .equals(keyId as Buffer);
 
   let why: string | null = null;
   for (const { cert, delegated } of signers) {
@@ -292,5 +314,5 @@ function checkSignature(tbs: Buffer, algorithm: SignatureAlgorithm, signature: B
   if (why) return why;
   return named !== null
     ? `signed by "${named}", which is neither the issuer nor a responder certificate included in the response`
-    : 'signed by a key that is neither the issuer\'s nor that of a responder certificate included in the response';
+    : "signed by a key that is neither the issuer's nor that of a responder certificate included in the response";
 }

@@ -4,20 +4,20 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { parseCertificate, type ParsedCertificate } from '../../normalize/certificate.ts';
 import {
   freePort,
-  OcspPki,
   type OcspLeaf,
+  OcspPki,
   opensslSkip,
   type Responder,
   startCountingProxy,
   startHangingServer,
   startOpensslResponder,
 } from '../../../tests/helpers/ocsp-pki.ts';
+import { type ParsedCertificate, parseCertificate } from '../../normalize/certificate.ts';
 import { TrustStore } from '../trust.ts';
-import { OcspChecker, type OcspOptions } from './checker.ts';
 import { ocspUrls } from './certid.ts';
+import { OcspChecker, type OcspOptions } from './checker.ts';
 
 const skip = opensslSkip();
 
@@ -136,14 +136,18 @@ describe('OCSP against real responders', { skip }, () => {
     }
   });
 
-  it('a replayed response (another request\'s nonce) is rejected; without a nonce it is accepted', async () => {
+  it("a replayed response (another request's nonce) is rejected; without a nonce it is accepted", async () => {
     let stored: Buffer | null = null;
     const server: Server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (d: Buffer) => chunks.push(d));
       req.on('end', async () => {
         if (!stored) {
-          const up = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: Buffer.concat(chunks) });
+          const up = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/ocsp-request' },
+            body: Buffer.concat(chunks),
+          });
           stored = Buffer.from(await up.arrayBuffer());
         }
         res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(stored);
@@ -157,7 +161,10 @@ describe('OCSP against real responders', { skip }, () => {
       assert.equal(r.unknown_reason, 'nonce-mismatch');
       assert.equal((await checker({ responderOverride: replay, nonce: false }).check(target('good'))).status, 'good');
       // The replayed answer is for another certificate: no CertID match, whatever the nonce.
-      assert.equal((await checker({ responderOverride: replay, nonce: false }).check(target('revoked'))).unknown_reason, 'cert-id-mismatch');
+      assert.equal(
+        (await checker({ responderOverride: replay, nonce: false }).check(target('revoked'))).unknown_reason,
+        'cert-id-mismatch',
+      );
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

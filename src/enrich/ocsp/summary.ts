@@ -12,7 +12,12 @@ export function ocspSummary(stats: OcspStats): string {
     else unknown.push([k.replace(/^unknown:/, ''), n]);
   }
   const unknownTotal = unknown.reduce((a, [, n]) => a + n, 0);
-  const why = unknown.length ? ` (${unknown.sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r} ${n}`).join(', ')})` : '';
+  const why = unknown.length
+    ? ` (${unknown
+        .sort((a, b) => b[1] - a[1])
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ')})`
+    : '';
   let line = `OCSP: ${stats.requests} request(s), ${stats.cacheHits} cache hit(s); good ${good}, revoked ${revoked}, unknown ${unknownTotal}${why}`;
   if (stats.timedOut.length) line += `; timed out: ${stats.timedOut.join(', ')}`;
   return line;

@@ -252,7 +252,7 @@ export class HalfSpaceTrees {
    */
   anomalyFromMass(mass: number): number {
     const a = 1 - Math.log2(1 + mass / this.params.trees) / this.logMax;
-    return a < 0 ? 0 : a > 1 ? 1 : a;
+    return Math.min(1, Math.max(0, a));
   }
 
   /**

@@ -4,7 +4,7 @@
 // CSVs (assets, identities) are no input format at all.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -29,9 +29,14 @@ async function scores(path: string): Promise<Map<string, number>> {
   return new Map(SOURCES.map((s) => [s.id, s.detect({ name, firstLines: lines })]));
 }
 
-test('every CA/MDM format is listed by `formats`', () => {
+test('every CA/MDM format is listed by `formats` and documented in docs/formats.md', () => {
   const ids = listFormats().map((f) => f.id);
-  for (const id of ['step-ca', 'vault-audit', 'adcs', 'ca-csv', 'mdm-csv', 'mdm-json']) assert.ok(ids.includes(id), id);
+  const doc = readFileSync(join(REPO, 'docs/formats.md'), 'utf8');
+  for (const id of ['step-ca', 'vault-audit', 'adcs', 'ca-csv', 'mdm-csv', 'mdm-json']) {
+    assert.ok(ids.includes(id), id);
+    assert.ok(doc.includes(`| \`${id}\` |`), `${id} in the table of docs/formats.md`);
+    assert.match(doc, new RegExp(`^### .*\`${id}\``, 'm'), `${id} has a section`);
+  }
 });
 
 test('each CA/MDM sample is detected as its format; no ECS/Zeek/Suricata detector outscores it', async () => {
