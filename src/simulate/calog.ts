@@ -39,6 +39,8 @@ export interface CaLogRecord {
   /** The MDM device id the certificate was issued for; null for workloads and servers (not MDM-managed). */
   device: string | null;
   reason?: string;
+  /** SANs the requester supplied in the request (`upn:…`), when the template lets the enrollee supply them. */
+  requestedSan?: string[];
   /** Label id when the record belongs to an attack or benign behaviour. */
   scenario?: string;
 }
@@ -110,6 +112,7 @@ export const CA_CSV_COLUMNS = [
   'ca',
   'request_id',
   'reason',
+  'requested_san',
 ] as const;
 
 export const MDM_CSV_COLUMNS = ['time', 'device', 'action', 'user', 'platform', 'mdm', 'serial'] as const;
@@ -157,6 +160,7 @@ export function caIssuanceCsv(
       CA_NAMES[r.ca],
       requestId,
       r.reason ?? null,
+      r.requestedSan && r.requestedSan.length > 0 ? r.requestedSan.join(';') : null,
     ];
     if (includePem) row.push(cert.pem.trim().replace(/\r?\n/g, '\\n'));
     return row;

@@ -18,6 +18,7 @@ import {
 import { caIssuanceCsv, mdmEnrollmentsCsv, SCEP_CONNECTOR, WORKLOAD_PROVISIONER } from './calog.ts';
 import { certificatesVisible, SuricataWriter, sessionNet, ZeekWriter } from './network.ts';
 import { planSimulation, type SimulationPlan, TooFewUsersError } from './scenario.ts';
+import { promisedSeverity } from './severity.ts';
 import {
   ATTACK_TYPES,
   type AttackLabel,
@@ -171,6 +172,7 @@ function buildLabels(plan: SimulationPlan, certs: ReadonlyMap<string, FleetCerti
     const last = l.end ?? (l.start !== undefined ? plan.end - 1 : (p?.last ?? plan.end - 1));
     if (l.kind === 'attack') {
       if (!p) throw new Error(`attack ${l.id} has no events`);
+      const severity = promisedSeverity(l.type, l.expectedRules, l.variant);
       attacks.push({
         id: l.id,
         type: l.type as AttackType,
@@ -182,6 +184,7 @@ function buildLabels(plan: SimulationPlan, certs: ReadonlyMap<string, FleetCerti
         spki_sha256: [...new Set(l.certIds.map((id) => spkiSha256(certs.get(id) as FleetCertificate)))],
         source_ips: l.sourceIps,
         expected_rules: l.expectedRules,
+        ...(severity ? { expected_severity: severity } : {}),
         description: l.description,
       });
     } else {
@@ -279,11 +282,11 @@ function readme(labels: Labels, result: Omit<SimulationResult, 'elapsedMs' | 'la
     '',
     '## Injected attacks',
     '',
-    '| id | type | start (UTC) | expected rules | what |',
-    '|---|---|---|---|---|',
+    '| id | type | start (UTC) | expected rules | promised severity | what |',
+    '|---|---|---|---|---|---|',
     ...labels.attacks.map(
       (a) =>
-        `| ${a.id} | \`${a.type}\` | ${a.start.slice(0, 16)} | ${a.expected_rules.join(', ') || '(none)'} | ${a.description} |`,
+        `| ${a.id} | \`${a.type}\` | ${a.start.slice(0, 16)} | ${a.expected_rules.join(', ') || '(none)'} | ${a.expected_severity ?? '-'} | ${a.description} |`,
     ),
     '',
     '## Benign behaviour',
@@ -403,13 +406,10 @@ export async function simulateFleet(options: SimulateFleetOptions): Promise<Simu
       'automation_issuers:',
       `  - "${dnToRfc4514(AUTOMATION_DN)}"`,
       '# The MDM\'s SCEP connector and the workload provisioner request certificates for others by design',
-      '# (ca/issuance.csv names them as requester of every device and workload certificate). With them',
-      '# allowed, any other requester whose certificate names another account is flagged: ca-csv logs do',
-      '# not separate requester-supplied SANs, so the subject comparison is what shows ESC1 here.',
+      '# (ca/issuance.csv names them as requester of every device and workload certificate).',
       'rules:',
       '  requester-subject-mismatch:',
       `    allowed_requesters: ["${SCEP_CONNECTOR}", "${WORKLOAD_PROVISIONER}"]`,
-      '    compare_subject: true',
       '',
     ].join('\n'),
   );

@@ -93,6 +93,8 @@ export interface DraftLabel {
   certIds: string[];
   sourceIps: string[];
   expectedRules: string[];
+  /** The attack variant the scenario picked, when PROMISED_SEVERITY (severity.ts) promises it differently. */
+  variant?: string;
   description: string;
   /** Explicit period when no event carries the label's id (never for attacks). */
   start?: number;
@@ -895,6 +897,7 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       certIds: [deviceCertId(device)],
       sourceIps: replay ? [where.ip] : [],
       expectedRules: mature ? ['volume-spike'] : [],
+      variant: burst ? 'burst' : 'large-requests',
       description:
         `${replay ? `${victim.name}'s laptop certificate, replayed with curl from a hosting address in ${victim.home.city} (${where.ip}, no device id),` : `malware on ${victim.name}'s laptop (${device.id}), from its usual address,`} ` +
         `pulls ${mb(target)} in ${n} requests within ${Math.round(duration / MINUTE)} min from ${[...new Set(pool2.map((sv) => sv.name))].join(', ')}: ` +
@@ -987,6 +990,7 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       template: TEMPLATES.enrolleeSuppliesSubject,
       user: admin.name,
       device: null,
+      requestedSan: [`upn:${admin.email}`],
       scenario: id,
     });
     const where = locate(requester, device, false, r);

@@ -303,7 +303,7 @@ export async function* readObservations(inputs: string[], options: ReadOptions):
     consumedDone += bytes;
     options.onProgress?.(consumedDone + consumed.reduce((a, b) => a + b, 0), totalBytes);
   };
-  const readOne = (plan: Plan, index: number) =>
+  const readOne = (plan: Plan, index: number, report: (stats: FileStats) => void) =>
     readPlan(plan, {
       diagnostics,
       shared,
@@ -311,7 +311,7 @@ export async function* readObservations(inputs: string[], options: ReadOptions):
       onBytes: progress ? (n) => progress(index, n) : undefined,
       onDone: (stats, bytes) => {
         finished(index, bytes);
-        done(stats);
+        report(stats);
       },
     });
   let i = 0;
@@ -319,8 +319,13 @@ export async function* readObservations(inputs: string[], options: ReadOptions):
     const phase = plans[i].source.phase ?? 1;
     let j = i;
     while (j < plans.length && (plans[j].source.phase ?? 1) === phase) j++;
-    if (j - i === 1) yield* readOne(plans[i], i);
-    else yield* mergeByTime(plans.slice(i, j).map((p, k) => readOne(p, i + k)));
+    if (j - i === 1) yield* readOne(plans[i], i, done);
+    else {
+      // Files read side by side finish in any order; report them in the order they were given.
+      const group: (FileStats | undefined)[] = new Array(j - i);
+      yield* mergeByTime(plans.slice(i, j).map((p, k) => readOne(p, i + k, (stats) => (group[k] = stats))));
+      for (const stats of group) if (stats) done(stats);
+    }
     i = j;
   }
 }

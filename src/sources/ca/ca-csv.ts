@@ -121,6 +121,20 @@ function caCsvRow(row: CsvRow, ctx: FileContext): Observation | null {
   ca.template = row.get('template');
   ca.request_id = row.get('request_id');
   ca.reason = row.get('reason');
+  // SANs the requester asked for (AD CS request attributes, an RA's audit trail): the ESC1 signal.
+  const requested = row.get('requested_san');
+  if (requested) {
+    const { sans, unknown } = parseSanList(requested);
+    for (const entry of sans.all) ca.requested_san.push(entry);
+    if (unknown.length > 0) {
+      ctx.diagnostics.warn({
+        ...where,
+        reason: 'bad-value',
+        field: 'requested_san',
+        message: `requested SAN entries of unknown type ignored: ${unknown.join('; ')} (types: dns, email, upn, uri, ip)`,
+      });
+    }
+  }
   return {
     ts,
     format: 'ca-csv',

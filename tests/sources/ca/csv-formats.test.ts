@@ -141,3 +141,15 @@ test('CSV record splitting and SAN lists', () => {
   ]);
   assert.deepEqual(unknown, ['fax:1']);
 });
+
+test('ca-csv: the requested_san column becomes ca.requested_san (typed), unknown types warn', () => {
+  const text = [
+    'time,event,serial,subject,requester,san,requested_san',
+    '2026-03-02T10:00:00Z,issued,0a1b,CN=eve,eve,upn:eve@corp.example,upn:admin@corp.example;dns:dc1.corp.example',
+    '2026-03-02T10:05:00Z,issued,0a1c,CN=eve,eve,,carrier:pigeon',
+  ];
+  const r = feed(caCsvSource, text, { file: 'esc1.csv' });
+  assert.deepEqual(r.observations[0].ca?.requested_san, ['upn:admin@corp.example', 'dns:dc1.corp.example']);
+  assert.deepEqual(r.observations[1].ca?.requested_san, []);
+  assert.deepEqual(diagList(r.diagnostics), ['warning:bad-value@3:requested_san']);
+});
