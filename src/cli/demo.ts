@@ -1,5 +1,6 @@
 // `certsignal demo`: analyze on the bundled sample data (examples/demo), so a new user sees every
-// rule fire in one command.
+// rule fire in one command. The gateway events, the CA issuance log and the MDM enrollment log are
+// analysed together, as an operator would pass them.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ export async function runDemo(opts: { output?: string; state?: string; failOn?: 
   }
   if (!opts.quiet) {
     process.stderr.write(
-      `certsignal demo: analyzing ${file('events.ndjson')}\n` +
+      `certsignal demo: analyzing ${file('events.ndjson')} ${file('ca-issuance.csv')} ${file('mdm-enrollments.csv')}\n` +
         `  with --assets assets.csv --identities identities.csv --trust-anchors trust-anchors.pem --crl corp.crl --config certsignal.yaml${opts.geoip ? ` --geoip ${opts.geoip}` : ''}\n` +
         `  state: ${opts.state ?? 'a fresh SQLite file (use --state FILE to keep it)'}\n`,
     );
@@ -26,7 +27,7 @@ export async function runDemo(opts: { output?: string; state?: string; failOn?: 
   const tempDir = opts.state ? null : mkdtempSync(join(tmpdir(), 'certsignal-demo-'));
   const state = opts.state ?? join(tempDir as string, 'state.sqlite');
   try {
-    return await runAnalyze([file('events.ndjson')], {
+    return await runAnalyze([file('events.ndjson'), file('ca-issuance.csv'), file('mdm-enrollments.csv')], {
     assets: file('assets.csv'),
     identities: file('identities.csv'),
     trustAnchors: file('trust-anchors.pem'),

@@ -32,6 +32,7 @@ export {
   type ScoredAlert,
   type ScoreResult,
   scoreAlerts,
+  severityMet,
   type TypeResult,
 } from './score.ts';
 

@@ -143,6 +143,46 @@ test('an empty expected_rules list is valid (an attack no current rule targets)'
   assert.deepEqual(labels.attacks[0].expected_rules, []);
 });
 
+test('expected_severity is optional: absent or null means no promise; a valid one is kept', () => {
+  assert.equal(parseLabels(doc()).attacks[0].expected_severity, null);
+  const nulled = parseLabels(
+    doc((d) => {
+      d.attacks[0].expected_severity = null;
+    }),
+  );
+  assert.equal(nulled.attacks[0].expected_severity, null);
+  for (const severity of ['low', 'medium', 'high', 'critical']) {
+    const labels = parseLabels(
+      doc((d) => {
+        d.attacks[0].expected_severity = severity;
+      }),
+    );
+    assert.equal(labels.attacks[0].expected_severity, severity);
+  }
+});
+
+test('a malformed expected_severity is refused with the attack and field named', () => {
+  refused(
+    doc((d) => {
+      d.attacks[0].expected_severity = 'severe';
+    }),
+    /labels\.json: attacks\[0\]\.expected_severity: expected one of low, medium, high, critical, got "severe"/,
+  );
+  refused(
+    doc((d) => {
+      d.attacks[0].expected_severity = 3;
+    }),
+    /attacks\[0\]\.expected_severity: expected one of .*, got 3/,
+  );
+  // Severities are lower case, as in alerts.
+  refused(
+    doc((d) => {
+      d.attacks[0].expected_severity = 'High';
+    }),
+    /attacks\[0\]\.expected_severity: .*got "High"/,
+  );
+});
+
 test('a missing labels.json is an error naming the file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'certsignal-labels-'));
   try {

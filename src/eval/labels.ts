@@ -2,6 +2,7 @@
 // simulate`; contract in docs/eval.md). Only `certsignal eval` reads it — never the detection pipeline.
 import { readFileSync } from 'node:fs';
 import { CertsignalError, ExitCode } from '../errors.ts';
+import { SEVERITIES, type Severity } from '../schema/alert.ts';
 
 /** Attack types and benign behaviours come from the simulator's contract (an unknown type in a
  * labels file is still accepted: newer simulators may add some). */
@@ -26,6 +27,8 @@ export interface LabelledAttack extends LabelledEntities {
   endMs: number;
   /** Rules of the current ruleset that should catch it; empty when none can. */
   expected_rules: string[];
+  /** Minimum severity the attack must reach; null (or, in hand-built labels, absent) when the label makes no promise. */
+  expected_severity?: Severity | null;
   description: string;
 }
 
@@ -74,6 +77,15 @@ function optionalStr(obj: Json, key: string, path: string, file: string): string
   if (typeof v === 'number') return String(v);
   if (typeof v !== 'string') fail(file, `${path}${key}`, 'expected a string');
   return v;
+}
+
+/** An optional severity (absent or null → null); anything but low|medium|high|critical is an error. */
+function optionalSeverity(obj: Json, key: string, path: string, file: string): Severity | null {
+  const v = obj[key];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' || !(SEVERITIES as readonly string[]).includes(v))
+    fail(file, `${path}${key}`, `expected one of ${SEVERITIES.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as Severity;
 }
 
 function time(obj: Json, key: string, path: string, file: string): { iso: string; ms: number } {
@@ -148,6 +160,7 @@ export function parseLabels(text: string, file = 'labels.json'): Labels {
       ...window(raw, path, file),
       ...entities(raw, path, file),
       expected_rules: strings(raw, 'expected_rules', path, file, true),
+      expected_severity: optionalSeverity(raw, 'expected_severity', path, file),
       description: optionalStr(raw, 'description', path, file) ?? '',
     };
   });

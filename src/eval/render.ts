@@ -28,6 +28,12 @@ const pct = (value: number | null) => (value === null ? 'n/a' : `${(value * 100)
 const sev = (s: Severity | null) => (s ? SEVERITY_COLOUR[s](s) : '-');
 const list = (items: readonly string[], empty = '-') => (items.length > 0 ? items.join(', ') : empty);
 
+/** The promised severity of one attack: "-" without a promise, yellow "high (not met)" below it. */
+function promised(expected: Severity | null, met: boolean | null): string {
+  if (expected === null) return pc.dim('-');
+  return met ? expected : pc.yellow(`${expected} (not met)`);
+}
+
 function table(head: string[]): Table.Table {
   return new Table({ head, style: { head: [], border: [] }, wordWrap: true });
 }
@@ -47,6 +53,7 @@ export function renderEvalReport(report: EvalReport): string {
       'recall',
       'median time to detect',
       'max severity',
+      'promised',
       'expected rules',
       'rules that fired',
     ]);
@@ -58,6 +65,11 @@ export function renderEvalReport(report: EvalReport): string {
         pct(r.recall),
         formatDuration(r.median_time_to_detect_seconds),
         sev(r.max_severity),
+        r.severity_promised === 0
+          ? pc.dim('-')
+          : r.severity_met < r.severity_promised
+            ? pc.yellow(`${r.expected_severity} (${r.severity_met} of ${r.severity_promised} met)`)
+            : (r.expected_severity as string),
         list(r.expected_rules, NOT_TARGETED),
         list(r.detected_by),
       ]);
@@ -71,13 +83,19 @@ export function renderEvalReport(report: EvalReport): string {
       'detected',
       'time to detect',
       'max severity',
+      'promised',
       'expected rules',
       'fired (time to detect, severity)',
     ]);
     for (const a of report.attacks) {
+      // Detected but short of the label's promise (a missed rule, a severity below it): yellow.
+      const shortfalls = [
+        ...(a.missed_expected_rules.length > 0 ? [`missed ${a.missed_expected_rules.join(', ')}`] : []),
+        ...(a.severity_met === false ? [`below promised ${a.expected_severity}`] : []),
+      ];
       const detected = a.detected
-        ? a.missed_expected_rules.length > 0
-          ? pc.yellow(`yes (missed ${a.missed_expected_rules.join(', ')})`)
+        ? shortfalls.length > 0
+          ? pc.yellow(`yes (${shortfalls.join('; ')})`)
           : pc.green('yes')
         : a.expected_rules.length === 0
           ? pc.dim('no (not targeted)')
@@ -88,6 +106,7 @@ export function renderEvalReport(report: EvalReport): string {
         detected,
         formatDuration(a.time_to_detect_seconds),
         sev(a.max_severity),
+        promised(a.expected_severity, a.severity_met),
         list(a.expected_rules, NOT_TARGETED),
         list(a.by_rule.map((r) => `${r.rule} (${formatDuration(r.time_to_detect_seconds)}, ${r.max_severity})`)),
       ]);
@@ -144,6 +163,9 @@ export function renderEvalReport(report: EvalReport): string {
     pc.bold('Totals'),
     `  recall      ${pct(report.recall)}  (${t.attacks_detected} of ${t.attacks} attacks detected${untargeted})`,
     `  recall on targeted attacks  ${pct(report.recall_targeted)}  (${t.attacks_targeted_detected} of ${t.attacks_targeted} with expected rules)`,
+    t.attacks_severity_promised === 0
+      ? '  promised severity  n/a  (the labels promise none)'
+      : `  promised severity  ${(t.severity_met < t.attacks_severity_promised ? pc.yellow : pc.green)(`${t.severity_met} of ${t.attacks_severity_promised}`)} attacks reached their promised severity`,
     `  precision   ${pct(report.precision)}  (${t.true_positives} of ${t.alerts} alerts on attacks)`,
     `  benign alerts per 1,000 entity-days  ${report.benign_alerts_per_1000_entity_days === null ? 'n/a' : report.benign_alerts_per_1000_entity_days.toFixed(2)}` +
       `  (${t.false_positives} false positive(s) over ${t.benign_entity_days.toLocaleString('en-US')} active days of ${t.benign_users} users in no attack)`,

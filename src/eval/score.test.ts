@@ -181,6 +181,8 @@ test('recall, targeted recall and precision: 2 of 3 attacks detected (the third 
     attacks_targeted: 2,
     attacks_targeted_detected: 2,
     attacks_untargeted: 1,
+    attacks_severity_promised: 0,
+    severity_met: 0,
     alerts: 5,
     true_positives: 2,
     false_positives: 3,
@@ -215,6 +217,9 @@ test('recall, targeted recall and precision: 2 of 3 attacks detected (the third 
       detected_by: [],
       median_time_to_detect_seconds: null,
       max_severity: null,
+      expected_severity: null,
+      severity_promised: 0,
+      severity_met: 0,
     },
   );
 });
@@ -299,4 +304,46 @@ test('empty cases: no alerts, no attacks, no activity give null ratios, not 0 or
     quiet.benign.map((b) => b.alerts),
     [0],
   );
+});
+
+test('promised severity: met at or above the promise, not met below it or when undetected, null without a promise', () => {
+  const attacks = [
+    // Met exactly: a medium alert on a medium promise.
+    attack({ id: 'atk-01', users: ['alice'], expected_severity: 'medium' }),
+    // Met above: the highest attributed alert counts, not the first.
+    attack({ id: 'atk-02', users: ['bob'], type: 'rogue-issuance', expected_severity: 'high' }),
+    // Detected, but below the promise.
+    attack({ id: 'atk-03', users: ['carol'], type: 'esc1-request', expected_severity: 'high' }),
+    // Promised but never detected.
+    attack({ id: 'atk-04', users: ['dave'], type: 'expired-cert-use', expected_severity: 'low' }),
+    // No promise (null), and no field at all (labels from before expected_severity).
+    attack({ id: 'atk-05', users: ['erin'], type: 'night-service-sweep', expected_rules: [], expected_severity: null }),
+    attack({ id: 'atk-06', users: ['frank'], type: 'tls-stack-change' }),
+  ];
+  const alerts = [
+    alert({ at: T0 + 60_000, user: 'alice', severity: 'medium' }),
+    alert({ at: T0 + 60_000, user: 'bob', severity: 'medium', rule: 'issuance-without-enrollment' }),
+    alert({ at: T0 + 120_000, user: 'bob', severity: 'critical' }),
+    alert({ at: T0 + 60_000, user: 'carol', severity: 'medium', rule: 'requester-subject-mismatch' }),
+    alert({ at: T0 + 60_000, user: 'erin', severity: 'high', rule: 'new-resource' }),
+    alert({ at: T0 + 60_000, user: 'frank', severity: 'low', rule: 'tls-fingerprint-change' }),
+  ];
+  const r = scoreAlerts(alerts, { attacks, benign: [] });
+  assert.deepEqual(
+    r.attacks.map((a) => [a.id, a.max_severity, a.expected_severity, a.severity_met]),
+    [
+      ['atk-01', 'medium', 'medium', true],
+      ['atk-02', 'critical', 'high', true],
+      ['atk-03', 'medium', 'high', false],
+      ['atk-04', null, 'low', false],
+      ['atk-05', 'high', null, null],
+      ['atk-06', 'low', null, null],
+    ],
+  );
+  assert.equal(r.totals.attacks_severity_promised, 4);
+  assert.equal(r.totals.severity_met, 2);
+  const byType = Object.fromEntries(r.by_type.map((t) => [t.type, [t.expected_severity, t.severity_promised, t.severity_met]]));
+  assert.deepEqual(byType['esc1-request'], ['high', 1, 0]);
+  assert.deepEqual(byType['rogue-issuance'], ['high', 1, 1]);
+  assert.deepEqual(byType['night-service-sweep'], [null, 0, 0]);
 });

@@ -44,6 +44,10 @@ export interface AttackResult {
   time_to_detect_seconds: number | null;
   /** Highest severity among the attributed alerts; null when not detected. */
   max_severity: Severity | null;
+  /** The label's promise (minimum severity the attack must reach); null when it makes none. */
+  expected_severity: Severity | null;
+  /** max_severity ≥ expected_severity (false when not detected); null when there is no promise. */
+  severity_met: boolean | null;
   start: string;
   end: string;
   expected_rules: string[];
@@ -65,6 +69,11 @@ export interface TypeResult {
   detected_by: string[];
   median_time_to_detect_seconds: number | null;
   max_severity: Severity | null;
+  /** Highest promise among the type's attacks; null when none has one. */
+  expected_severity: Severity | null;
+  /** Attacks of the type with a promise, and how many reached it. */
+  severity_promised: number;
+  severity_met: number;
 }
 
 export interface RuleResult {
@@ -110,6 +119,9 @@ export interface ScoreResult {
     attacks_targeted_detected: number;
     /** Attacks with empty expected_rules: no current rule is meant to catch them. */
     attacks_untargeted: number;
+    /** Attacks whose label promises a severity, and how many reached it. */
+    attacks_severity_promised: number;
+    severity_met: number;
     alerts: number;
     true_positives: number;
     false_positives: number;
@@ -165,6 +177,12 @@ function belongs(alert: ScoredAlert, ms: number, m: Matcher): boolean {
 }
 
 const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
+
+/** Whether an attack reached its promised severity: null without a promise, false when undetected. */
+export function severityMet(max: Severity | null, promised: Severity | null): boolean | null {
+  if (promised === null) return null;
+  return max !== null && severityRank(max) >= severityRank(promised);
+}
 
 function maxSeverity(values: Iterable<Severity>): Severity | null {
   let best: Severity | null = null;
@@ -285,12 +303,17 @@ export function scoreAlerts(
     }
     const detected = mine.length > 0;
     const firstMs = detected ? mine.reduce((min, m) => Math.min(min, m.ms), Number.POSITIVE_INFINITY) : null;
+    const max = maxSeverity(mine.map((m) => m.alert.severity));
+    // Labels from before the field existed (or hand-written ones) may lack it: no promise.
+    const promised = attack.expected_severity ?? null;
     return {
       id: attack.id,
       type: attack.type,
       detected,
       time_to_detect_seconds: firstMs === null ? null : seconds(firstMs - attack.startMs),
-      max_severity: maxSeverity(mine.map((m) => m.alert.severity)),
+      max_severity: max,
+      expected_severity: promised,
+      severity_met: severityMet(max, promised),
       start: attack.start,
       end: attack.end,
       expected_rules: [...attack.expected_rules],
@@ -326,6 +349,9 @@ export function scoreAlerts(
       detected_by: [...new Set(list.flatMap((a) => a.detected_by))].sort(),
       median_time_to_detect_seconds: median(detected.map((a) => a.time_to_detect_seconds as number)),
       max_severity: maxSeverity(detected.map((a) => a.max_severity as Severity)),
+      expected_severity: maxSeverity(list.flatMap((a) => (a.expected_severity ? [a.expected_severity] : []))),
+      severity_promised: list.filter((a) => a.severity_met !== null).length,
+      severity_met: list.filter((a) => a.severity_met === true).length,
     };
   });
 
@@ -382,6 +408,8 @@ export function scoreAlerts(
       attacks_targeted: targeted.length,
       attacks_targeted_detected: targetedDetected,
       attacks_untargeted: attacks.length - targeted.length,
+      attacks_severity_promised: attacks.filter((a) => a.severity_met !== null).length,
+      severity_met: attacks.filter((a) => a.severity_met === true).length,
       alerts: ordered.length,
       true_positives: truePositives,
       false_positives: falsePositives,

@@ -19,6 +19,16 @@ import {
   userSubject,
 } from './plan.ts';
 import { createRng, type Rng } from './prng.ts';
+import {
+  type CaLogRecord,
+  caIssuanceCsv,
+  type MdmLogRecord,
+  mdmEnrollmentsCsv,
+  mdmOf,
+  SCEP_CONNECTOR,
+  TEMPLATES,
+  WORKLOAD_PROVISIONER,
+} from '../simulate/calog.ts';
 
 export const DEMO_DEFAULT_SEED = 'certsignal-demo-2026';
 /** Monday 2 February 2026, 00:00 UTC: the demo week runs Monday to Sunday. */
@@ -40,6 +50,8 @@ export interface ScenarioDescription {
   /** Rule expected to fire, and the variant when the rule has several. */
   rule: string;
   variant: string | null;
+  /** Further rules the scenario is built to fire together with `rule` (one incident). */
+  alsoRules?: string[];
   user: string | null;
   device: string | null;
   /** Certificate plan ids involved (rendered with their digests in SCENARIOS.md). */
@@ -65,6 +77,9 @@ export interface DemoPlan {
   historicRevocations: { serial: string; revokedAt: string }[];
   crlThisUpdate: string;
   crlNextUpdate: string;
+  /** The CA issuance log (ca-issuance.csv) and the MDM enrollment log (mdm-enrollments.csv). */
+  caRecords: CaLogRecord[];
+  mdmRecords: MdmLogRecord[];
 }
 
 function shuffle<T>(items: readonly T[], rng: Rng): T[] {
@@ -73,6 +88,16 @@ function shuffle<T>(items: readonly T[], rng: Rng): T[] {
     const j = Math.floor(rng.next() * (i + 1));
     [out[i], out[j]] = [out[j], out[i]];
   }
+  return out;
+}
+
+/** A device's hardware serial as the MDM records it (Apple-style for Apple devices): a function of seed and device id. */
+function hardwareSerial(seed: string, d: FleetDevice): string {
+  const h = createRng(`${seed}/hardware/${d.id}`);
+  const apple = d.os.startsWith('macOS') || d.os.startsWith('iOS');
+  const alnum = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
+  let out = apple ? 'C02' : d.kind === 'phone' ? 'R58' : 'PF';
+  while (out.length < (apple ? 12 : 10)) out += alnum[h.int(0, alnum.length - 1)];
   return out;
 }
 
@@ -117,6 +142,20 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
   const revokedUser = take();
   const ja4User = take(tls13Laptop);
   const downgradeUser = take(tls13Laptop);
+  // ESC1: an IT account and a colleague in the same country (the admin's sign-ins then come from
+  // a plausible place: the certificate's story is what is odd).
+  const esc1Admin = take((u) => u.department === 'IT');
+  const esc1Requester = take((u) => u.department !== 'IT' && u.home.country === esc1Admin.home.country);
+  // new-device judges only a mature account (≥ 20 events over ≥ 5 days before the new device):
+  // pick someone whose ordinary week (phone or weekend sign-ins included) already is one by
+  // Sunday afternoon, with a margin, rather than adding events to the size-limited data set.
+  const newDeviceAt = Date.parse('2026-02-08T15:00:00Z');
+  const matureBySunday = (u: FleetUser): boolean => {
+    const own: Estate = { seed: estate.seed, users: [u], devices: estate.devices.filter((d) => d.owner === u.name) };
+    const evs = baselineEvents(own, devicePlans.certIdFor, { window, ...DEMO_RATES }).filter((e) => e.outcome === 'success' && e.ts < newDeviceAt);
+    return own.devices.some((d) => d.kind === 'laptop') && evs.length >= 24 && evs[evs.length - 1].ts - evs[0].ts >= 5.25 * DAY;
+  };
+  const newDeviceUser = take(matureBySunday);
 
   // Power users: enough history for a fingerprint baseline (≥ 2 days and ≥ 30 events) before Thursday.
   const overrides = new Map<string, number>([
@@ -161,11 +200,41 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     plans.push(full);
     return full;
   };
+  // The CA- and MDM-side scenarios (issue 4) draw from their own stream, so the draws of the
+  // gateway-only scenarios (times, serials) stay what they were before the CA log existed.
+  const rng4 = createRng(`${seed}/ca-mdm`);
+  const at4 = (iso: string): number => Date.parse(iso) + rng4.int(0, 59) * 1000;
+  const mdmRow = (ts: number, d: FleetDevice, action: MdmLogRecord['action']): MdmLogRecord => ({
+    ts,
+    device: d.id,
+    action,
+    user: d.owner,
+    ...mdmOf(d),
+    serial: hardwareSerial(seed, d),
+  });
+  /** CA log rows of scenario certificates (by plan id); every other certificate gets the fleet's usual row. */
+  const caMeta = new Map<string, Omit<CaLogRecord, 'certId' | 'ca'>>();
+  const mdmExtra: MdmLogRecord[] = [];
 
-  // (a) cert-churn — seed 002 case study: five new certificates for one laptop within 45 minutes, from five /24s.
+  // (a) cert-churn + issuance-without-enrollment — seed 002 case study: four certificates for one
+  // account issued within 45 minutes to a device the MDM never enrolled, each presented minutes later from another /24.
+  let rogueId = `dev-${rng4.hex(4)}`;
+  while (estate.devices.some((d) => d.id === rogueId)) rogueId = `dev-${rng4.hex(4)}`;
+  const rogue: FleetDevice = {
+    id: rogueId,
+    owner: churnUser.name,
+    kind: 'laptop',
+    hostname: `desktop-${rng4.hex(3)}.corp.example.com`,
+    os: 'Windows 11 23H2',
+    enrolledAt: '2026-02-03T13:09:00Z',
+    tls: 'python',
+    certMode: 'long-lived',
+    internalIp: null,
+  };
   {
-    const device = laptopOf(churnUser);
-    const times = ['13:12', '13:21', '13:33', '13:41', '13:52'].map((t) => at(`2026-02-03T${t}:00Z`));
+    const device = rogue;
+    // Four: over the seed's "> 3 in 60 min" for the account, and each a first sighting on the rogue device.
+    const times = ['13:12', '13:21', '13:33', '13:41'].map((t) => at(`2026-02-03T${t}:00Z`));
     const ids: string[] = [];
     times.forEach((ts, i) => {
       const p = plan({
@@ -178,19 +247,30 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
         dns: [device.hostname],
       });
       ids.push(p.id);
+      // A stolen SCEP enrollment challenge: the connector requests each certificate for the rogue device id.
+      caMeta.set(p.id, {
+        ts: Date.parse(p.notBefore),
+        event: 'issued',
+        requester: SCEP_CONNECTOR,
+        template: TEMPLATES.device,
+        user: churnUser.name,
+        device: device.id,
+        scenario: 'a',
+      });
       const where = { ip: attackerIp(200 + i), geo: i % 2 === 0 ? churnUser.home : elsewhere(churnUser, i) };
       ev('a', ts, churnUser.name, device, where, pickHumanService(rng), TLS_CLIENTS[device.tls], p.id);
       ev('a', ts + rng.int(2, 6) * MINUTE, churnUser.name, device, where, pickHumanService(rng), TLS_CLIENTS[device.tls], p.id);
     });
     scenarios.push({
       id: 'a',
-      title: 'Device certificate churn (seed 002 case study)',
+      title: 'Certificates issued to a never-enrolled device, then churned (seed 002 case study)',
       rule: 'cert-churn',
       variant: null,
+      alsoRules: ['issuance-without-enrollment'],
       user: churnUser.name,
       device: device.id,
       certificates: ids,
-      why: `${churnUser.name}'s laptop presents 5 certificates it never used before within ${Math.round((times[4] - times[0]) / MINUTE)} minutes on Tuesday afternoon (UTC), each first seen from a different /24 (198.19.200–204.x), all issued minutes before use and valid one day; the laptop's own long-lived certificate stays in use too. 5 new certificates in < 60 min is over the seed's "> 3 in 60 min".`,
+      why: `On Tuesday afternoon (UTC) the SCEP connector (\`${SCEP_CONNECTOR}\`, with a stolen enrollment challenge) gets ${ids.length} certificates for ${churnUser.name} issued within ${Math.round((times[times.length - 1] - times[0]) / MINUTE)} minutes to device ${device.id} (${device.hostname}), which has no row in mdm-enrollments.csv or assets.csv; each is valid one day and presented 3 minutes after issuance, each first from a different /24 (198.19.200–${199 + ids.length}.x), by a Python client. ${churnUser.name}'s own laptop keeps using its long-lived certificate. issuance-without-enrollment fires on the first issuance (no enrollment within 30 days before or 15 min after), cert-churn on the new certificates (${ids.length} in < 60 min is over the seed's "> 3 in 60 min"); together, within the hour, they make a high incident.`,
     });
   }
 
@@ -209,6 +289,18 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
       email: [keyBorrower.email],
       dns: [device.hostname],
       keyGroup: 'reused-key',
+    });
+    // Issued through the usual path (an MDM re-enrollment, then SCEP), only the CSR carried the copied key:
+    // nothing on the CA side is unusual, so only key-reuse sees it.
+    mdmExtra.push(mdmRow(Date.parse(p.notBefore) - 6 * MINUTE, device, 're-enrolled'));
+    caMeta.set(p.id, {
+      ts: Date.parse(p.notBefore),
+      event: 'issued',
+      requester: SCEP_CONNECTOR,
+      template: TEMPLATES.device,
+      user: keyBorrower.name,
+      device: device.id,
+      scenario: 'b',
     });
     for (const t of ['10:05', '10:20', '10:41']) {
       ev(
@@ -500,6 +592,81 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     });
   }
 
+  // (h) requester-subject-mismatch — AD CS ESC1: a user requests a certificate with an admin's UPN SAN, then signs in as the admin.
+  {
+    const device = laptopOf(esc1Requester);
+    const issuedAt = Date.parse('2026-02-04T14:30:00Z') + rng4.int(0, 59) * 1000;
+    const p = plan({
+      id: 'cert:esc1',
+      authority: 'issuing',
+      subject: userSubject(esc1Requester.name, esc1Requester.department),
+      notBefore: new Date(issuedAt).toISOString(),
+      notAfter: new Date(issuedAt + 365 * DAY).toISOString(),
+      upn: [esc1Admin.email],
+    });
+    caMeta.set(p.id, {
+      ts: issuedAt,
+      event: 'issued',
+      requester: esc1Requester.name,
+      template: TEMPLATES.enrolleeSuppliesSubject,
+      user: esc1Admin.name,
+      device: null,
+      requestedSan: [`upn:${esc1Admin.email}`],
+      scenario: 'h',
+    });
+    for (const minutes of [6, 19, 33]) {
+      ev(
+        'h',
+        issuedAt + minutes * MINUTE + rng4.int(0, 59) * 1000,
+        esc1Admin.name,
+        device,
+        locate(esc1Requester, device, false, rng4),
+        pickHumanService(rng4),
+        TLS_CLIENTS[device.tls],
+        p.id,
+      );
+    }
+    scenarios.push({
+      id: 'h',
+      title: "Certificate requested with another account's name (AD CS ESC1)",
+      rule: 'requester-subject-mismatch',
+      variant: 'requested-san',
+      user: esc1Admin.name,
+      device: device.id,
+      certificates: [p.id],
+      why: `On Wednesday 14:30 UTC ${esc1Requester.name} (${esc1Requester.department}) requests a certificate from the \`${TEMPLATES.enrolleeSuppliesSubject}\` template, which lets the enrollee supply the subject, with \`requested_san\` upn:${esc1Admin.email} — the UPN of ${esc1Admin.name} (IT, ${esc1Admin.role}); ca-issuance.csv logs requester ${esc1Requester.name}. Minutes later the certificate (subject CN=${esc1Requester.name}, UPN SAN ${esc1Admin.email}) signs in as ${esc1Admin.name} from ${esc1Requester.name}'s laptop: the \`used\` variant follows the \`requested-san\` one. Other findings accompany it: issuance-without-enrollment (a certificate for ${esc1Admin.name} with no MDM enrollment near it) and, when ${esc1Admin.name} signed in from ${esc1Admin.home.city} shortly before, impossible-travel to ${esc1Requester.home.city}.`,
+    });
+  }
+
+  // (i) new-device: a mature account signs in from a device id no asset row lists.
+  {
+    const laptop = laptopOf(newDeviceUser);
+    let unknownId = `dev-${rng4.hex(4)}`;
+    while (estate.devices.some((d) => d.id === unknownId) || unknownId === rogue.id) unknownId = `dev-${rng4.hex(4)}`;
+    const unknown: FleetDevice = { ...laptop, id: unknownId, hostname: 'unregistered', tls: 'firefox' };
+    const where = { ip: newDeviceUser.homeIp, geo: newDeviceUser.home };
+    const history = events
+      .filter((e) => e.user === newDeviceUser.name)
+      .concat(baselineEvents({ seed: estate.seed, users: [newDeviceUser], devices: estate.devices.filter((d) => d.owner === newDeviceUser.name) }, devicePlans.certIdFor, { window, ...DEMO_RATES }))
+      .filter((e) => e.outcome === 'success' && e.ts < newDeviceAt)
+      .sort((x, y) => x.ts - y.ts);
+    const known = history.length;
+    const spanDays = ((history[known - 1].ts - history[0].ts) / DAY).toFixed(1);
+    for (const t of ['15:12', '15:40']) {
+      ev('i', at4(`2026-02-08T${t}:00Z`), newDeviceUser.name, unknown, where, pickHumanService(rng4), TLS_CLIENTS.firefox, deviceCertId(laptop));
+    }
+    scenarios.push({
+      id: 'i',
+      title: 'Account used from a new, unregistered device',
+      rule: 'new-device',
+      variant: null,
+      user: newDeviceUser.name,
+      device: unknownId,
+      certificates: [deviceCertId(laptop)],
+      why: `${newDeviceUser.name} worked all week from their own devices (${known} events over ${spanDays} days by Sunday afternoon: a mature history, over the rule's 20 events and 5 days). On Sunday 15:12 UTC the account signs in from their home address but from device ${unknownId}, which it never used and which has no row in assets.csv (or in mdm-enrollments.csv), presenting the laptop's certificate from a Firefox client: the certificate copied to a personal or attacker machine. A weak signal on its own (weight 30, low); it adds up with others for the same account.`,
+    });
+  }
+
   // Benign: the estate's normal week, minus the stolen laptop after its theft, plus its replacement.
   const baseline = baselineEvents(estate, devicePlans.certIdFor, {
     window,
@@ -511,6 +678,42 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     (e) => e.ts >= Date.parse(replacement.enrolledAt),
   );
   estate.devices.push(oldPhone, replacement);
+
+  // The CA log and the MDM log, as in the simulator (src/simulate/scenario.ts): every endpoint
+  // certificate issued through the SCEP connector minutes after the device's MDM enrollment,
+  // workload certificates renewed daily by the provisioner, the server's by the provisioner too
+  // (servers are not MDM-managed), the stolen laptop wiped then revoked; scenario certificates as
+  // their scenario says. Certificates of foreign and self-signed issuers have no row.
+  const logRng = createRng(`${seed}/registry-logs`);
+  const deviceByHost = new Map(estate.devices.map((d) => [d.hostname, d]));
+  const caRecords: CaLogRecord[] = [];
+  const mdmRecords: MdmLogRecord[] = [...mdmExtra];
+  for (const p of plans) {
+    if (p.authority !== 'issuing' && p.authority !== 'automation') continue;
+    const notBefore = Date.parse(p.notBefore);
+    const meta = caMeta.get(p.id);
+    if (meta) {
+      caRecords.push({ ...meta, certId: p.id, ca: p.authority });
+      continue;
+    }
+    const d = deviceByHost.get(p.dns?.[0] ?? '');
+    if (!d) throw new Error(`certificate plan ${p.id} has no CA log entry`);
+    if (p.authority === 'automation') {
+      // The automation CA backdates notBefore by an hour; the renewal itself happens at 00:05 UTC.
+      caRecords.push({ ts: notBefore + HOUR, event: 'renewed', certId: p.id, ca: 'automation', requester: WORKLOAD_PROVISIONER, template: TEMPLATES.workload, user: d.owner, device: null });
+    } else if (d.kind === 'server') {
+      caRecords.push({ ts: notBefore, event: 'renewed', certId: p.id, ca: 'issuing', requester: WORKLOAD_PROVISIONER, template: TEMPLATES.server, user: d.owner, device: null });
+    } else {
+      mdmRecords.push(mdmRow(notBefore - logRng.int(2, 15) * MINUTE, d, 'enrolled'));
+      caRecords.push({ ts: notBefore, event: 'issued', certId: p.id, ca: 'issuing', requester: SCEP_CONNECTOR, template: TEMPLATES.device, user: d.owner, device: d.id });
+    }
+  }
+  for (const r of revocations) {
+    // The laptop is reported stolen: the MDM wipes it, then the connector revokes its certificate.
+    const revokedAt = Date.parse(r.revokedAt);
+    mdmRecords.push(mdmRow(revokedAt - logRng.int(5, 30) * MINUTE, revokedDevice, 'wiped'));
+    caRecords.push({ ts: revokedAt, event: 'revoked', certId: r.certId, ca: 'issuing', requester: SCEP_CONNECTOR, template: TEMPLATES.device, user: revokedUser.name, device: revokedDevice.id, reason: 'keyCompromise' });
+  }
 
   const historicRng = createRng(`${seed}/crl-history`);
   const historicRevocations = ['2025-03-11T08:00:00.000Z', '2025-07-02T14:30:00.000Z', '2025-11-19T10:15:00.000Z'].map(
@@ -530,6 +733,8 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     historicRevocations,
     crlThisUpdate: '2026-02-03T19:30:00.000Z',
     crlNextUpdate: '2036-02-03T19:30:00.000Z',
+    caRecords,
+    mdmRecords,
   };
 }
 
@@ -566,6 +771,11 @@ export async function renderDemo(plan: DemoPlan, options: { includePem?: boolean
     '# rotation is not reported as certificate churn.',
     'automation_issuers:',
     `  - "${dnToRfc4514(AUTOMATION_DN)}"`,
+    "# The MDM's SCEP connector and the workload provisioner request certificates for others by design",
+    '# (ca-issuance.csv names them as requester of every device and workload certificate).',
+    'rules:',
+    '  requester-subject-mismatch:',
+    `    allowed_requesters: ["${SCEP_CONNECTOR}", "${WORKLOAD_PROVISIONER}"]`,
     '',
   ].join('\n');
   return {
@@ -576,6 +786,9 @@ export async function renderDemo(plan: DemoPlan, options: { includePem?: boolean
       'identities.csv': identitiesCsv(plan.estate.users),
       'trust-anchors.pem': trustAnchors,
       'corp.crl': `${crl.pem.trim()}\n`,
+      // Without PEMs: the events carry them, and the directory must stay small.
+      'ca-issuance.csv': caIssuanceCsv(plan.caRecords, new Map(plan.plans.map((p) => [p.id, p])), certificates, false),
+      'mdm-enrollments.csv': mdmEnrollmentsCsv(plan.mdmRecords),
       'certsignal.yaml': config,
       'SCENARIOS.md': scenariosMarkdown(plan, certificates),
     },
@@ -614,7 +827,9 @@ export function scenariosMarkdown(plan: DemoPlan, certificates: ReadonlyMap<stri
     '| `identities.csv` | accounts (`user,kind,role,department,country,email`) |',
     '| `trust-anchors.pem` | Root CA G2, Device Issuing CA 1, Workload Automation CA |',
     '| `corp.crl` | CRL of the Device Issuing CA (nextUpdate 2036) |',
-    '| `certsignal.yaml` | lists the automation CA under `automation_issuers` |',
+    `| \`ca-issuance.csv\` | the CAs' issuance log (format \`ca-csv\`, ${plan.caRecords.length} rows, with \`requester\`, \`template\`, \`requested_san\`) |`,
+    `| \`mdm-enrollments.csv\` | the MDM's enrollment log (format \`mdm-csv\`, ${plan.mdmRecords.length} rows) |`,
+    '| `certsignal.yaml` | lists the automation CA under `automation_issuers` and the SCEP connector and workload provisioner under `allowed_requesters` |',
     '',
     '## Injected scenarios (each must alert)',
     '',
@@ -623,7 +838,8 @@ export function scenariosMarkdown(plan: DemoPlan, certificates: ReadonlyMap<stri
     const evs = plan.events.filter((e) => e.scenario === s.id);
     const first = evs[0]?.ts;
     const last = evs[evs.length - 1]?.ts;
-    lines.push(`### ${s.id}. ${s.title} → \`${s.rule}\`${s.variant ? ` (variant \`${s.variant}\`)` : ''}`);
+    const also = (s.alsoRules ?? []).map((r) => ` + \`${r}\``).join('');
+    lines.push(`### ${s.id}. ${s.title} → \`${s.rule}\`${s.variant ? ` (variant \`${s.variant}\`)` : ''}${also}`);
     lines.push('');
     lines.push(
       `- When: ${first !== undefined ? isoMinute(first) : '?'} – ${last !== undefined ? isoMinute(last) : '?'} UTC, ${evs.length} events`,
@@ -636,6 +852,11 @@ export function scenariosMarkdown(plan: DemoPlan, certificates: ReadonlyMap<stri
           `- Certificate \`${c.subject}\` issued by \`${c.issuer}\`, serial \`${c.serial}\`, valid ${c.notBefore.slice(0, 16)} – ${c.notAfter.slice(0, 16)}, sha256 \`${c.sha256}\``,
         );
     }
+    const rows = plan.caRecords.filter((r) => r.scenario === s.id && s.certificates.includes(r.certId));
+    if (rows.length > 0)
+      lines.push(
+        `- CA log: ${rows.length} row(s) in \`ca-issuance.csv\`, ${isoMinute(rows[0].ts)}${rows.length > 1 ? ` – ${isoMinute(rows[rows.length - 1].ts)}` : ''} UTC, requester \`${rows[0].requester}\`, template \`${rows[0].template}\`${rows[0].requestedSan ? `, requested_san \`${rows[0].requestedSan.join(';')}\`` : ''}`,
+      );
     const revoked = plan.revocations.find((r) => s.certificates.includes(r.certId));
     if (revoked) lines.push(`- Revoked at ${revoked.revokedAt} (listed in \`corp.crl\`)`);
     lines.push(`- Why: ${s.why}`);
@@ -652,10 +873,22 @@ export function scenariosMarkdown(plan: DemoPlan, certificates: ReadonlyMap<stri
   lines.push('- Every person uses one long-lived certificate per enrolled device (laptop, some also a phone), issued at');
   lines.push('  enrolment and valid two years, from their office or home address during local working hours, and from a');
   lines.push('  mobile carrier address on phones. Each device keeps one TLS client (JA4) all week.');
+  lines.push('- Every endpoint certificate in `ca-issuance.csv` is issued through the SCEP connector minutes after the');
+  lines.push("  device's enrollment in `mdm-enrollments.csv`; workload certificates are renewed by the provisioner, the server's too.");
   lines.push('- About 1% of requests are rejected by the gateway (`event.outcome: failure`, authorisation), spread at random.');
   lines.push("- The Device Issuing CA's CRL also lists three older, unrelated revocations from 2025.");
   lines.push('');
-  lines.push('Devices missing from `assets.csv`: none, except that scenario d1 has no `device.id` at all.');
+  const unlisted = plan.scenarios.filter((s) => s.device !== null && !plan.estate.devices.some((d) => d.id === s.device));
+  lines.push(
+    `Devices missing from \`assets.csv\`: ${unlisted.map((s) => `\`${s.device}\` (scenario ${s.id})`).join(', ')}, by design; scenario d1 has no \`device.id\` at all.`,
+  );
+  lines.push('');
+  lines.push('## Rules the demo cannot show');
+  lines.push('');
+  lines.push('`volume-spike` needs an account baseline of at least 7 days before the hour it judges, and `behaviour-anomaly`');
+  lines.push("needs accounts with 5 days of history and then 1,000 of their events before its model scores: the demo's one week of");
+  lines.push(`${plan.events.length} events is too short for either, and they stay quiet (learning, not seeing nothing). To see them, generate a`);
+  lines.push('longer labelled fleet with `certsignal simulate --out /tmp/fleet` (14 days, 200 accounts; see docs/simulate.md) and analyze it.');
   lines.push('');
   return lines.join('\n');
 }

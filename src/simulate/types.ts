@@ -1,5 +1,6 @@
 // The contract of the fleet directory (.tmp/LABELS.md → docs/simulate.md): attack and benign
 // behaviour names, labels.json (version 1) and the simulator's options and result.
+import type { Severity } from '../schema/alert.ts';
 
 /** Injected attacks, each toggleable (`--attacks a,b` / `--no-attacks`). */
 export const ATTACK_TYPES = [
@@ -47,6 +48,8 @@ export interface AttackLabel {
   spki_sha256: string[];
   source_ips: string[];
   expected_rules: string[];
+  /** Minimum severity the attack must reach (PROMISED_SEVERITY in severity.ts); absent when expected_rules is empty. */
+  expected_severity?: Severity;
   description: string;
 }
 

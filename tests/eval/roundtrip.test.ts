@@ -40,6 +40,13 @@ test('simulate → eval (ECS): every targeted attack caught by its expected rule
   const targeted = r.attacks.filter((a) => a.expected_rules.length > 0).length;
   assert.equal(r.recall, Math.round((targeted / r.attacks.length) * 10_000) / 10_000);
   assert.equal(r.recall_targeted, 1);
+  // Every attack reaches the severity its label promises (PROMISED_SEVERITY, from the rule weights).
+  const short = r.attacks
+    .filter((a) => a.severity_met === false)
+    .map((a) => `${a.id} (${a.type}): ${a.max_severity ?? 'not detected'} < promised ${a.expected_severity}`);
+  assert.deepEqual(short, []);
+  assert.equal(r.totals.attacks_severity_promised, r.attacks.filter((a) => a.expected_rules.length > 0).length);
+  assert.equal(r.totals.severity_met, r.totals.attacks_severity_promised);
   // The certificate rules raise nothing on benign behaviour here; a behavioural rule may (eval shows it).
   const certificateRules = ['cert-churn', 'key-reuse', 'subject-mismatch', 'untrusted-issuer', 'expired-cert', 'revoked-cert'];
   for (const rule of r.rules.filter((x) => certificateRules.includes(x.rule))) assert.equal(rule.false_positives, 0, rule.rule);

@@ -21,6 +21,7 @@ import {
   resolveSimulateOptions,
   simulateFleet,
 } from '../../src/simulate/index.ts';
+import { promisedSeverity } from '../../src/simulate/severity.ts';
 import { readObservations } from '../../src/sources/read.ts';
 import { parseLines, runCli } from '../helpers/cli.ts';
 
@@ -114,7 +115,16 @@ test('labels.json follows the contract: every attack type and benign behaviour o
     }
   }
   assert.deepEqual(labels.attacks.find((a) => a.type === 'night-service-sweep')?.expected_rules, []);
-  assert.deepEqual(labels.attacks.find((a) => a.type === 'key-shared-across-accounts')?.spki_sha256.length, 1);
+  assert.deepEqual(labels.attacks.find((a) => a.type === 'key-shared-across-accounts')?.spki_sha256.length, 1);  // The promised severity comes from the one table, and only attacks some rule should catch get one.
+  for (const a of labels.attacks) {
+    if (a.expected_rules.length === 0) assert.equal('expected_severity' in a, false, `${a.id}: a promise without expected rules`);
+    else {
+      const variant = a.type === 'data-exfiltration' ? (/a request burst/.test(a.description) ? 'burst' : 'large-requests') : undefined;
+      assert.equal(a.expected_severity, promisedSeverity(a.type, a.expected_rules, variant), `${a.id} (${a.type})`);
+    }
+  }
+  assert.equal(labels.attacks.find((a) => a.type === 'rogue-issuance')?.expected_severity, 'high');
+  assert.equal(labels.attacks.find((a) => a.type === 'expired-cert-use')?.expected_severity, 'medium');
 });
 
 test('population matches the CSV files, and every labelled user exists in identities.csv', () => {
@@ -293,4 +303,18 @@ test('the CLI refuses a non-empty --out without --force and names the valid atta
 test('the simulator fingerprints its TLS clients with certsignal\'s own JA4: Chrome gives FoxIO\'s documented value', async () => {
   const { ja4Of, CHROME_DOCUMENTED_HELLO } = await import('../../src/simulate/tls.ts');
   assert.equal(ja4Of(CHROME_DOCUMENTED_HELLO), 't13d1516h2_8daaf6152771_e5627efa2ab1');
+});
+
+test('promised severity: the type\'s promise, raised by an expected rule or set by a variant; none without expected rules', () => {
+  assert.equal(promisedSeverity('expired-cert-use', ['expired-cert']), 'medium');
+  assert.equal(promisedSeverity('expired-cert-use', []), null);
+  assert.equal(promisedSeverity('stolen-cert-replay', ['tls-fingerprint-change']), 'low');
+  assert.equal(promisedSeverity('stolen-cert-replay', ['tls-fingerprint-change', 'impossible-travel']), 'medium');
+  assert.equal(promisedSeverity('churn-after-key-theft', ['cert-churn']), 'medium');
+  assert.equal(promisedSeverity('churn-after-key-theft', ['cert-churn', 'issuance-without-enrollment']), 'high');
+  assert.equal(promisedSeverity('data-exfiltration', ['volume-spike'], 'burst'), 'low');
+  assert.equal(promisedSeverity('data-exfiltration', ['volume-spike'], 'large-requests'), 'medium');
+  assert.equal(promisedSeverity('rogue-issuance', ['issuance-without-enrollment', 'cert-churn']), 'high');
+  assert.equal(promisedSeverity('esc1-request', ['requester-subject-mismatch']), 'high');
+  assert.equal(promisedSeverity('some-future-attack', ['cert-churn']), null);
 });

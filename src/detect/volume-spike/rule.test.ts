@@ -130,6 +130,47 @@ describe('volume-spike', () => {
     );
   });
 
+  test('one 400 MB download by a mature account is quiet; a 40-request 3 GB pull fires on bytes', () => {
+    const normal = office(22);
+    // A git clone or an ISO in the middle of an ordinary office hour: one request carries ~97 % of it.
+    const download = makeEvent({ at: EXFIL_DAY + 10 * HOUR + 20 * 60_000, user: 'alice', device: 'lap-1', bytes: 400 * MB });
+    const officeHour = hour('alice', EXFIL_DAY + 10 * HOUR, 20, 10 * MB);
+    const withDownload = [...normal, ...officeHour, download].sort((x, y) => x.ts - y.ts);
+    assert.deepEqual(runRule(rule, withDownload), []);
+    // The same download alone in its hour is just as quiet; without the spread test it fires.
+    assert.deepEqual(runRule(rule, [...normal, download]), []);
+    const [old] = runRule(rule, [...normal, download], { config: { bytes_max_share: 1 } });
+    assert.equal(old.variant, 'bytes');
+    assert.equal(old.evidence.largest_request_share, 1);
+    // 40 requests of 75 MB: no request dominates; it fires once the window is over 100 MB, on the
+    // second transfer (150 MB, largest share 0.5 = bytes_max_share), long before 30 requests.
+    const pull = hour('alice', EXFIL_DAY + 14 * HOUR, 40, 3000 * MB, { cert, service: 'files' });
+    const signals = runRule(rule, [...normal, ...pull]);
+    assert.equal(signals.length, 1);
+    const [s] = signals;
+    assert.equal(s.variant, 'bytes');
+    assert.equal(s.event, pull[1]);
+    assert.equal((s.evidence.bytes as { observed: number }).observed, 150 * MB);
+    assert.equal(s.evidence.largest_request_bytes, 75 * MB);
+    assert.equal(s.evidence.largest_request_share, 0.5);
+    assert.equal((s.evidence.thresholds as { bytes_max_share: number }).bytes_max_share, 0.5);
+  });
+
+  test('a window that opens with a big download still fires once enough other transfers follow', () => {
+    const normal = office(22);
+    const start = EXFIL_DAY + 10 * HOUR;
+    const download = makeEvent({ at: start, user: 'alice', device: 'lap-1', bytes: 300 * MB });
+    // Then 20 pulls of 20 MB: the largest share falls to 300 / (300 + 20 n), ≤ 0.5 at n = 15.
+    const pulls = hour('alice', start + 60_000, 20, 400 * MB);
+    const [s, ...rest] = runRule(rule, [...normal, download, ...pulls]);
+    assert.deepEqual(rest, []);
+    assert.equal(s.variant, 'bytes');
+    assert.equal(s.event, pulls[14]);
+    assert.equal((s.evidence.bytes as { observed: number }).observed, 600 * MB);
+    // With bytes_max_share 0.3 it stays quiet: after all 20 pulls the download is still 43 % of the window.
+    assert.deepEqual(runRule(rule, [...normal, download, ...pulls], { config: { bytes_max_share: 0.3 } }), []);
+  });
+
   test('a request flood fires on requests; without byte counts the evidence says only requests were judged', () => {
     const flood = hour('alice', EXFIL_DAY + 14 * HOUR, 2000, null);
     const [s, ...rest] = runRule(rule, [...office(22), ...flood]);
@@ -214,7 +255,8 @@ describe('volume-spike', () => {
     // Boundary: an account active every hour since 09:00 day 0 is mature exactly 7 days later.
     const steady: NormalizedEvent[] = [];
     for (let h = 0; h < 7 * 24; h++) steady.push(...hour('svc', T0 + 9 * HOUR + h * HOUR, 2, 2 * MB));
-    const spike = (at: number) => hour('svc', at, 1, 500 * MB);
+    // Ten transfers of 50 MB (a single 500 MB request would be one download, quiet by bytes_max_share).
+    const spike = (at: number) => hour('svc', at, 10, 500 * MB);
     assert.deepEqual(
       runRule(rule, [...steady.filter((e) => e.ts < T0 + 7 * DAY + 8 * HOUR), ...spike(T0 + 7 * DAY + 8 * HOUR)]),
       [],
