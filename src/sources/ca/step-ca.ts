@@ -7,13 +7,10 @@
 // certificates) is counted as ignored.
 import type { EventKind, Observation, RawCertificate } from '../../schema/event.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
-import { addSan, dnOrCn, emptyCaRecord, emptySans, nonEmpty, parseEventTime, sansToRaw } from './common.ts';
+import { addSan, asObj, dnOrCn, emptyCaRecord, emptySans, nonEmpty, parseEventTime, parseJsonObjectLine, sansToRaw } from './common.ts';
 
 type Obj = Record<string, unknown>;
 
-function asObj(v: unknown): Obj | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null;
-}
 
 /** The CA operation a request path stands for, or null for paths that neither issue nor revoke. */
 export function stepOperation(path: string): 'sign' | 'renew' | 'rekey' | 'revoke' | null {
@@ -81,21 +78,8 @@ class StepCaParser implements LineParser {
   line(text: string, lineNumber: number): Observation | null {
     if (text.trim().length === 0) return null;
     this.records++;
-    let o: Obj | null = null;
-    try {
-      o = asObj(JSON.parse(text));
-    } catch {
-      o = null;
-    }
-    if (!o) {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not a JSON object; skipped',
-      });
-      return null;
-    }
+    const o = parseJsonObjectLine(text, lineNumber, this.ctx);
+    if (!o) return null;
     const path = typeof o.path === 'string' ? o.path : null;
     const operation = path ? stepOperation(path) : null;
     if (operation === null) {

@@ -10,13 +10,10 @@
 import type { EventKind, Observation, RawCertificate } from '../../schema/event.ts';
 import { classifySans } from '../common.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
-import { dnOrCn, emptyCaRecord, nonEmpty, parseEventTime } from './common.ts';
+import { asObj, dnOrCn, emptyCaRecord, nonEmpty, parseEventTime, parseJsonObjectLine } from './common.ts';
 
 type Obj = Record<string, unknown>;
 
-function asObj(v: unknown): Obj | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null;
-}
 
 const HMAC_PREFIX = 'hmac-sha256:';
 
@@ -101,21 +98,8 @@ class VaultParser implements LineParser {
   line(text: string, lineNumber: number): Observation | null {
     if (text.trim().length === 0) return null;
     this.records++;
-    let o: Obj | null = null;
-    try {
-      o = asObj(JSON.parse(text));
-    } catch {
-      o = null;
-    }
-    if (!o) {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not a JSON object; skipped',
-      });
-      return null;
-    }
+    const o = parseJsonObjectLine(text, lineNumber, this.ctx);
+    if (!o) return null;
     const request = asObj(o.request);
     // A request entry says nothing its response does not; other paths are not PKI.
     if (o.type !== 'response' || !request || typeof request.path !== 'string') {

@@ -3,7 +3,7 @@
 // re-enrolled, unenrolled, wiped, …), user, platform, mdm, serial (hardware serial). Each record
 // becomes an `enrollment` event; rules join it to CA issuance by device.
 import type { Observation } from '../../schema/event.ts';
-import { nonEmpty, parseEventTime } from '../ca/common.ts';
+import { asObj, nonEmpty, parseEventTime, parseJsonObjectLine } from '../ca/common.ts';
 import { sampleHeader } from '../ca/csv.ts';
 import { type CsvRow, GenericCsvParser } from '../ca/csv-source.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
@@ -97,9 +97,6 @@ export const mdmCsvSource: LineSource = {
 
 type Obj = Record<string, unknown>;
 
-function asObj(v: unknown): Obj | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : null;
-}
 
 /** A scalar identifier (string, or a number some exporters write) → trimmed string, else null. */
 function idText(v: unknown): string | null {
@@ -122,21 +119,8 @@ class MdmJsonParser implements LineParser {
   line(text: string, lineNumber: number): Observation | null {
     if (text.trim().length === 0) return null;
     this.records++;
-    let o: Obj | null = null;
-    try {
-      o = asObj(JSON.parse(text));
-    } catch {
-      o = null;
-    }
-    if (!o) {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not a JSON object; skipped',
-      });
-      return null;
-    }
+    const o = parseJsonObjectLine(text, lineNumber, this.ctx);
+    if (!o) return null;
     const timeField = o.time !== undefined ? 'time' : '@timestamp';
     for (const k of ['device', 'action', 'user', 'platform', 'mdm', 'serial']) {
       const v = o[k];
