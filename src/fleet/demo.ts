@@ -257,7 +257,7 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
         device: device.id,
         scenario: 'a',
       });
-      const where = { ip: attackerIp(200 + i), geo: i % 2 === 0 ? churnUser.home : elsewhere(churnUser, i) };
+      const where = { ip: attackerIp(200 + i), geo: i % 2 === 0 || i === times.length - 1 ? churnUser.home : elsewhere(churnUser, i) };
       ev('a', ts, churnUser.name, device, where, pickHumanService(rng), TLS_CLIENTS[device.tls], p.id);
       ev('a', ts + rng.int(2, 6) * MINUTE, churnUser.name, device, where, pickHumanService(rng), TLS_CLIENTS[device.tls], p.id);
     });
