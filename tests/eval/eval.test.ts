@@ -2,9 +2,9 @@
 // cannot leak into detection, the JSON contract, and errors that name the file or field.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CertsignalError } from '../../src/errors.ts';
 import { evaluate } from '../../src/eval/index.ts';
@@ -36,9 +36,17 @@ const FLEET_FILES = [
   'labels.json',
 ];
 
+/** The CA and MDM logs a fleet may have (eval passes them to analyze when present). */
+const REGISTRY_LOGS = ['ca/issuance.csv', 'mdm/enrollments.csv'];
+
 function copyFleet(from: string, to: string, skip: string[] = []): string {
   mkdirSync(to, { recursive: true });
   for (const f of FLEET_FILES) if (!skip.includes(f)) copyFileSync(join(from, f), join(to, f));
+  for (const f of REGISTRY_LOGS) {
+    if (skip.includes(f) || !existsSync(join(from, f))) continue;
+    mkdirSync(dirname(join(to, f)), { recursive: true });
+    copyFileSync(join(from, f), join(to, f));
+  }
   return to;
 }
 
@@ -46,7 +54,7 @@ function copyFleet(from: string, to: string, skip: string[] = []): string {
 async function analyzeFleetIds(dir: string): Promise<string[]> {
   const at = (f: string) => join(dir, f);
   const { alerts } = await analyze({
-    inputs: [at('events.ndjson')],
+    inputs: [at('events.ndjson'), ...REGISTRY_LOGS.filter((f) => existsSync(at(f))).map(at)],
     assets: at('assets.csv'),
     identities: at('identities.csv'),
     trustAnchors: at('trust-anchors.pem'),
@@ -64,7 +72,7 @@ test('demo fleet: every labelled attack is caught by its expected rule; the cert
   const r = await evaluate(demo);
   assert.equal(r.recall, 1);
   assert.equal(r.recall_targeted, 1);
-  assert.equal(r.totals.attacks, 10);
+  assert.equal(r.totals.attacks, 12);
   for (const rule of r.rules.filter((x) => CERTIFICATE_RULES.includes(x.rule))) {
     assert.equal(rule.false_positives, 0, `${rule.rule}: false positives on the demo`);
   }
@@ -93,12 +101,17 @@ test('demo fleet: benign entity-days are the active (user, UTC day) pairs of use
   const r = await evaluate(demo);
   const involved = new Set(DEMO_ATTACK_USERS);
   const pairs = new Set<string>();
-  for (const line of readFileSync(join(demo, 'events.ndjson'), 'utf8').split('\n')) {
-    if (!line) continue;
-    const e = JSON.parse(line) as { '@timestamp': string; user?: { name?: string } };
-    const user = e.user?.name;
-    if (user && !involved.has(user)) pairs.add(`${user}|${e['@timestamp'].slice(0, 10)}`);
-  }
+  // Every event analyze sees counts (gateway sessions, CA issuances, MDM enrollments), inside the
+  // labelled period.
+  const labels = JSON.parse(readFileSync(join(demo, 'labels.json'), 'utf8')) as { start: string; end: string };
+  const [from, to] = [Date.parse(labels.start), Date.parse(labels.end)];
+  await analyze({
+    inputs: [join(demo, 'events.ndjson'), ...REGISTRY_LOGS.map((f) => join(demo, f))],
+    detect: false,
+    onEvent: (e) => {
+      if (e.user && !involved.has(e.user) && e.ts >= from && e.ts < to) pairs.add(`${e.user}|${e.time.slice(0, 10)}`);
+    },
+  });
   assert.ok(pairs.size > 100);
   assert.equal(r.totals.benign_entity_days, pairs.size);
   assert.equal(r.totals.benign_users, new Set([...pairs].map((p) => p.split('|')[0])).size);

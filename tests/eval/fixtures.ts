@@ -258,6 +258,9 @@ export const DEMO_ATTACK_USERS = [
   'tara.wagner',
   'greta.novak',
   'carla.moreau',
+  'emma.taylor',
+  'ines.park',
+  'tara.walsh',
 ];
 
 /**
@@ -270,6 +273,11 @@ export function writeDemoFleet(dir: string): void {
   for (const name of ['events.ndjson', 'assets.csv', 'identities.csv', 'trust-anchors.pem', 'certsignal.yaml'])
     copyFileSync(`${DEMO}${name}`, join(dir, name));
   copyFileSync(`${DEMO}corp.crl`, join(dir, 'crl.pem'));
+  // The demo's CA and MDM logs, under the fleet's names (eval passes them to analyze).
+  mkdirSync(join(dir, 'ca'), { recursive: true });
+  mkdirSync(join(dir, 'mdm'), { recursive: true });
+  copyFileSync(`${DEMO}ca-issuance.csv`, join(dir, 'ca', 'issuance.csv'));
+  copyFileSync(`${DEMO}mdm-enrollments.csv`, join(dir, 'mdm', 'enrollments.csv'));
   const attack = (
     id: string,
     type: string,
@@ -303,13 +311,13 @@ export function writeDemoFleet(dir: string): void {
     attacks: [
       attack(
         'a',
-        'churn-after-key-theft',
-        '2026-02-03T13:12',
-        '2026-02-03T13:58',
+        'rogue-issuance',
+        '2026-02-03T13:09',
+        '2026-02-03T13:43',
         ['xenia.hoffmann'],
-        ['dev-64ac0175'],
-        ['cert-churn'],
-        '5 new certificates in 40 min',
+        ['dev-162d9831'],
+        ['issuance-without-enrollment', 'cert-churn'],
+        '4 certificates issued to a never-enrolled device within 29 min, each presented minutes later',
       ),
       attack(
         'b',
@@ -400,6 +408,26 @@ export function writeDemoFleet(dir: string): void {
         ['dev-d22a5b79'],
         ['tls-fingerprint-change'],
         'TLS 1.0 downgrade',
+      ),
+      attack(
+        'h',
+        'esc1-request',
+        '2026-02-04T14:30',
+        '2026-02-04T15:03',
+        ['emma.taylor', 'ines.park'],
+        ['dev-a9d18fe5'],
+        ['requester-subject-mismatch'],
+        "emma.taylor requests a certificate with ines.park's UPN as requested SAN, then signs in as ines.park",
+      ),
+      attack(
+        'i',
+        'new-device',
+        '2026-02-08T15:12',
+        '2026-02-08T15:40',
+        ['tara.walsh'],
+        ['dev-b7d1da32'],
+        ['new-device'],
+        "tara.walsh's laptop certificate presented from an unregistered device never used by the account",
       ),
     ],
     benign: [
