@@ -142,7 +142,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       throw error;
     }
   }
-  const engine = createEngine(config, enricher.facts, { diagnostics, feedback });
+  const engine = createEngine(config, enricher.facts, { diagnostics, feedback, persistent });
   // Created before the state is preloaded so its namespace (open incidents) is loaded and saved with the rules' state.
   const correlator = createCorrelator(config, engine.state);
   let incidents: Incident[] = [];

@@ -6,12 +6,19 @@ import { RULES } from '../detect/registry.ts';
 import type { Rule, RuleContext } from '../detect/types.ts';
 import type { Diagnostics } from '../diagnostics.ts';
 import type { FeedbackSuppressions } from '../feedback/suppressions.ts';
+import { StateRegistry } from '../detect/state.ts';
 import { DetectionEngine } from './engine.ts';
 
 export function createEngine(
   config: Config,
   facts: RuleContext['facts'],
-  options: { rules?: readonly Rule<any>[]; diagnostics?: Diagnostics; feedback?: FeedbackSuppressions } = {},
+  options: {
+    rules?: readonly Rule<any>[];
+    diagnostics?: Diagnostics;
+    feedback?: FeedbackSuppressions;
+    /** False when the run persists nothing (no --state): rule state skips change tracking. */
+    persistent?: boolean;
+  } = {},
 ): DetectionEngine {
   const rules = options.rules ?? RULES;
   const feedback = options.feedback;
@@ -24,6 +31,7 @@ export function createEngine(
     ruleConfig[rule.meta.id] = cfg;
   }
   return new DetectionEngine({
+    state: new StateRegistry({ trackChanges: options.persistent !== false }),
     rules,
     ruleConfig,
     weights: ruleWeights(rules, config.scoring.weights),
