@@ -1,0 +1,36 @@
+// Every certsignal.yaml example in the docs is a valid configuration: a user who copies one gets a
+// working file, not a validation error (the loader is the judge, with the shipped rules).
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseConfig } from '../src/config/config.ts';
+import { RULES } from '../src/detect/registry.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+
+function yamlBlocks(text: string): { line: number; body: string }[] {
+  const out: { line: number; body: string }[] = [];
+  const re = /^```yaml\n([\s\S]*?)^```/gm;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    out.push({ line: text.slice(0, m.index).split('\n').length, body: m[1] });
+  }
+  return out;
+}
+
+test('every ```yaml block in README.md and docs/ validates as certsignal.yaml', () => {
+  let checked = 0;
+  for (const file of files) {
+    const text = readFileSync(join(ROOT, file), 'utf8');
+    for (const block of yamlBlocks(text)) {
+      assert.doesNotThrow(() => parseConfig(block.body, `${file}:${block.line}`, { rules: RULES }), `${file}:${block.line}`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 3, `only ${checked} yaml examples found`);
+});
+
+test('the check itself rejects a wrong key (the old docs/enrichment.md spelling)', () => {
+  assert.throws(() => parseConfig('enrichment:\n  asset_columns: { device_id: asset_tag }\n', 'example', { rules: RULES }), /asset_columns/);
+});
