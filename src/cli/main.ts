@@ -40,10 +40,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
   inputOptions(
     program
       .command('analyze')
-      .description('detect certificate anomalies in logs and captures (ECS NDJSON, Zeek ssl/x509, Suricata eve.json, pcap/pcapng; .gz ok; - = stdin for logs)')
+      .description('detect certificate anomalies in logs and captures (ECS NDJSON, Zeek ssl/x509, Suricata eve.json, pcap/pcapng, CA logs: step-ca, Vault, AD CS, CSV; MDM enrollments; see `certsignal formats`; .gz ok; - = stdin for logs; several files are merged in time order)')
       .argument('<files...>', 'input files'),
   )
-    .addOption(new Option('--output <mode>', 'json (one alert per line) or table').choices(['json', 'table']))
+    .addOption(new Option('--output <mode>', 'json (one alert per line, then one incident record per line) or table (alerts grouped by incident)').choices(['json', 'table']))
     .option('--state <sqlite>', 'state file: baselines and emitted alerts persist across runs')
     .option('--pseudonymise', 'replace account, device and personal certificate-subject names in the output with keyed tokens')
     .option('--pseudonymise-key-file <file>', 'key for --pseudonymise (or set CERTSIGNAL_PSEUDONYMISE_KEY); implies --pseudonymise')
