@@ -40,7 +40,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   inputOptions(
     program
       .command('analyze')
-      .description('detect certificate anomalies in logs and captures (ECS NDJSON, Zeek ssl/x509, Suricata eve.json, pcap/pcapng, CA logs: step-ca, Vault, AD CS, CSV; MDM enrollments; see `certsignal formats`; .gz ok; - = stdin for logs; several files are merged in time order)')
+      .description('detect certificate anomalies in logs and captures (ECS NDJSON, Zeek ssl/x509, Suricata eve.json, nginx and Envoy access logs, pcap/pcapng, CA logs: step-ca, Vault, AD CS, CSV; MDM enrollments; see `certsignal formats`; .gz ok; - = stdin for logs; several files are merged in time order)')
       .argument('<files...>', 'input files'),
   )
     .addOption(new Option('--output <mode>', 'json (one alert per line, then one incident record per line) or table (alerts grouped by incident)').choices(['json', 'table']))

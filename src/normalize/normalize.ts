@@ -109,6 +109,8 @@ export class Normalizer {
       bytes: obs.bytes ?? null,
       enrichment: { asset: null, identity: null, trust: null, revocation: null },
     };
+    // Only sources that log a verification result (nginx) carry it; others keep the shape unchanged.
+    if (obs.client_verify) event.tls.client_verify = obs.client_verify;
     return { event, client, chain };
   }
 

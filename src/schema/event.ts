@@ -190,6 +190,11 @@ export interface Observation {
   ja3s?: string | null;
   ja4?: string | null;
   sni?: string | null;
+  /**
+   * The gateway's own client-certificate verification result, as logged (nginx
+   * `$ssl_client_verify`: `SUCCESS`, `FAILED:<reason>`, `NONE`). Kept verbatim: the reason says why.
+   */
+  client_verify?: string | null;
   /** Client certificate (leaf) and its chain (leaf excluded), when the source shows them. */
   client_certificate?: RawCertificate | null;
   client_chain?: RawCertificate[];
@@ -303,6 +308,8 @@ export interface NormalizedEvent {
     ja3s: string | null;
     ja4: string | null;
     sni: string | null;
+    /** Observation.client_verify (e.g. nginx `FAILED:self-signed certificate`); absent when the source logs none. */
+    client_verify?: string;
   };
   certificate: CertInfo | null;
   certificate_visibility: CertificateVisibility;

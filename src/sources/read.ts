@@ -11,7 +11,7 @@ import type { Observation } from '../schema/event.ts';
 import { LineReader, detectionName } from './lines.ts';
 import { BINARY_SOURCES, binarySourceFor, FORMAT_ALIASES, SOURCES, sourceById } from './registry.ts';
 import type { BinarySource, FileContext, LineSource, SharedSourceState } from './types.ts';
-import { findX509Siblings } from './zeek/siblings.ts';
+import { findZeekSiblings } from './zeek/siblings.ts';
 
 /** What happened to one input file; `format` is null when it was not read. */
 export interface FileStats {
@@ -26,7 +26,7 @@ export interface FileStats {
   skipped: number;
   /** Records deliberately not turned into observations (e.g. non-tls EVE events). */
   ignored: number;
-  /** True when the file was not given but added as a Zeek ssl.log's sibling x509.log. */
+  /** True when the file was not given but added as a Zeek ssl.log's sibling x509.log or conn.log. */
   sibling: boolean;
 }
 
@@ -254,16 +254,19 @@ export async function* readObservations(inputs: string[], options: ReadOptions):
     plans.push({ file, source, reader: keep ? reader : null, sibling: false, order: order++ });
   }
 
-  // A Zeek ssl.log alone still gets certificate details from the x509.log beside it.
-  if (!plans.some((p) => p.source.id === 'zeek-x509')) {
+  // A Zeek ssl.log alone still gets certificate details from the x509.log beside it, and byte
+  // counts from the conn.log beside it (each looked for only when none of its kind was given).
+  for (const stem of ['x509', 'conn'] as const) {
+    const id = `zeek-${stem}`;
+    if (plans.some((p) => p.source.id === id)) continue;
     const given = new Set(plans.filter((p) => p.file !== '-').map((p) => resolve(p.file)));
-    const x509 = sourceById('zeek-x509') as LineSource;
+    const source = sourceById(id) as LineSource;
     for (const p of plans.filter((q) => q.source.id === 'zeek-ssl' && q.file !== '-')) {
-      for (const sib of await findX509Siblings(p.file)) {
+      for (const sib of await findZeekSiblings(p.file, stem)) {
         const abs = resolve(sib);
         if (given.has(abs)) continue;
         given.add(abs);
-        plans.push({ file: sib, source: x509, reader: null, sibling: true, order: order++ });
+        plans.push({ file: sib, source, reader: null, sibling: true, order: order++ });
       }
     }
   }

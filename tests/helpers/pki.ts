@@ -35,6 +35,8 @@ export interface IssueOptions {
   /** Reuse an existing key pair (key-reuse tests). */
   keys?: TestKeyPair;
   dns?: string[];
+  /** URI SANs (e.g. SPIFFE IDs). */
+  uri?: string[];
   email?: string[];
   upn?: string[];
   /** EKU OIDs; default clientAuth. */
@@ -74,6 +76,7 @@ function extensionsFor(o: IssueOptions): x509.Extension[] {
     ...(o.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(o.email ?? []).map((value) => ({ type: 'email' as const, value })),
     ...(o.upn ?? []).map((value) => ({ type: 'upn' as const, value })),
+    ...(o.uri ?? []).map((value) => ({ type: 'url' as const, value })),
   ];
   if (names.length > 0) exts.push(new x509.SubjectAlternativeNameExtension(names, false));
   return exts;

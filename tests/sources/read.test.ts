@@ -45,7 +45,7 @@ async function run(inputs: string[], options: Partial<ReadOptions> = {}) {
 
 test('formats are listed with their phase', () => {
   const ids = listFormats().map((f) => `${f.id}:${f.phase}`);
-  assert.deepEqual(ids.sort(), ['adcs:1', 'ca-csv:1', 'ecs:1', 'mdm-csv:1', 'mdm-json:1', 'step-ca:1', 'suricata-eve:1', 'vault-audit:1', 'zeek-ssl:1', 'zeek-x509:0']);
+  assert.deepEqual(ids.sort(), ['adcs:1', 'ca-csv:1', 'ecs:1', 'envoy:1', 'mdm-csv:1', 'mdm-json:1', 'nginx:1', 'step-ca:1', 'suricata-eve:1', 'vault-audit:1', 'zeek-conn:0', 'zeek-ssl:1', 'zeek-x509:0']);
 });
 
 test('detectFormat tells each format apart, gz included', async () => {

@@ -2,9 +2,12 @@
 // logs are concatenated) and in Zeek's JSON format (one object per line, flat dotted keys or
 // nested objects). x509 records fill a per-run certificate map; ssl records become Observations
 // whose certificate fingerprints are joined against that map (x509 files are read first: phase 0).
-import type { FileContext, LineParser, LineSource, DetectSample, SharedSourceState } from '../types.ts';
+
 import type { Observation, RawCertificate } from '../../schema/event.ts';
 import { canonicalTlsVersion, certDateToIso, passiveVisibility } from '../common.ts';
+import type { DetectSample, FileContext, LineParser, LineSource, SharedSourceState } from '../types.ts';
+import { existingZeekConnStore, type ZeekConnStore } from './conn.ts';
+import { bool, countOrNull, jget, str, strArray, ZeekRecordReader, zeekHeaderInfo } from './format.ts';
 
 /** What Zeek's x509.log says about one certificate, plus its host/client flags. */
 export interface ZeekX509Entry {
@@ -60,8 +63,14 @@ interface SslRecord {
 
 /** Columns that are vectors even when a log has no `#types` line (zeek-cut output). */
 const VECTOR_FIELDS = new Set([
-  'cert_chain_fps', 'client_cert_chain_fps', 'cert_chain_fuids', 'client_cert_chain_fuids',
-  'san.dns', 'san.uri', 'san.email', 'san.ip',
+  'cert_chain_fps',
+  'client_cert_chain_fps',
+  'cert_chain_fuids',
+  'client_cert_chain_fuids',
+  'san.dns',
+  'san.uri',
+  'san.email',
+  'san.ip',
 ]);
 
 function kindOfFields(fields: readonly string[], path: string | null): Kind {
@@ -78,49 +87,11 @@ function kindOfFields(fields: readonly string[], path: string | null): Kind {
   return 'other';
 }
 
-/** Reads a value from a Zeek JSON object: flat dotted key first, then nested objects. */
-function jget(o: Record<string, unknown>, path: string): unknown {
-  const direct = o[path];
-  if (direct !== undefined) return direct;
-  const i = path.indexOf('.');
-  if (i < 0) return undefined;
-  const head = o[path.slice(0, i)];
-  if (head === null || typeof head !== 'object' || Array.isArray(head)) return undefined;
-  return jget(head as Record<string, unknown>, path.slice(i + 1));
-}
-
 function jsonKind(o: Record<string, unknown>): Kind {
   if (jget(o, 'certificate.subject') !== undefined || jget(o, 'certificate.serial') !== undefined) return 'x509';
   if (o.uid !== undefined && jget(o, 'id.orig_h') !== undefined) return 'ssl';
   if (o.fingerprint !== undefined) return 'x509';
   return 'other';
-}
-
-/** `\x09`-style escapes (Zeek writes separators and non-printables this way). */
-function unescapeZeek(v: string): string {
-  if (v.indexOf('\\x') < 0) return v;
-  return v.replace(/\\x([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(Number.parseInt(h, 16)));
-}
-
-/** A parsed header value for `#separator` (written escaped, e.g. `\x09`). */
-function headerValue(text: string, sep: string): { name: string; value: string } {
-  const space = text.indexOf(' ');
-  const tab = text.indexOf(sep);
-  // `#separator \x09` uses a space because the separator is not known yet.
-  if (text.startsWith('#separator')) return { name: 'separator', value: unescapeZeek(text.slice(11).trim()) };
-  const cut = tab > 0 ? tab : space;
-  if (cut < 0) return { name: text.slice(1), value: '' };
-  return { name: text.slice(1, cut), value: text.slice(cut + sep.length) };
-}
-
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
-const bool = (v: unknown): boolean | null => (v === true || v === 'T' ? true : v === false || v === 'F' ? false : null);
-function strArray(v: unknown): string[] | undefined {
-  if (v === undefined) return undefined;
-  if (v === null) return [];
-  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
-  if (typeof v === 'string') return v.length > 0 ? v.split(',') : [];
-  return [];
 }
 
 function keyAlgorithm(keyType: string | null, keyAlg: string | null): string | null {
@@ -133,186 +104,60 @@ function keyAlgorithm(keyType: string | null, keyAlg: string | null): string | n
   return a || null;
 }
 
-function countOrNull(v: unknown): number | null {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.length > 0) {
-    const n = Number(v);
-    return Number.isFinite(n) ? n : null;
-  }
-  return null;
-}
-
 /** Parses Zeek TSV and JSON lines of ssl and x509 logs (a concatenation of both works too). */
 class ZeekParser implements LineParser {
   private readonly ctx: FileContext;
   private readonly format: string;
   private readonly store: ZeekX509Store;
-  private sep = '\t';
-  private setSep = ',';
-  private emptyField = '(empty)';
-  private unsetField = '-';
-  private path: string | null = null;
-  private fields: string[] | null = null;
+  private readonly conn: ZeekConnStore | null;
+  private readonly reader: ZeekRecordReader;
   private kind: Kind | null = null;
-  /** Column index per known field name (-1 = absent), rebuilt on each `#fields`. */
-  private col = new Map<string, number>();
-  private vectorCol: boolean[] = [];
   private warnedOther = false;
-  records = 0;
   ignored = 0;
 
   constructor(ctx: FileContext, format: string) {
     this.ctx = ctx;
     this.format = format;
     this.store = zeekX509Store(ctx.shared);
+    this.conn = existingZeekConnStore(ctx.shared);
+    this.reader = new ZeekRecordReader(ctx, {
+      vectorFields: VECTOR_FIELDS,
+      isNameLine: (names) => names.includes('uid') || names.includes('fingerprint') || names.includes('certificate.subject'),
+      onFields: (fields, path) => {
+        this.kind = kindOfFields(fields, path);
+      },
+    });
   }
 
   counts(): { records: number; ignored: number } {
-    return { records: this.records, ignored: this.ignored };
-  }
-
-  private setFields(fields: string[], types: string[] | null): void {
-    this.fields = fields;
-    this.kind = kindOfFields(fields, this.path);
-    this.col = new Map();
-    fields.forEach((f, i) => {
-      this.col.set(f, i);
-    });
-    this.vectorCol = fields.map((f, i) => (types?.[i] ? types[i].startsWith('vector') || types[i].startsWith('set') : VECTOR_FIELDS.has(f)));
+    return { records: this.reader.records, ignored: this.ignored };
   }
 
   line(text: string, lineNumber: number): Observation | null {
-    if (text.length === 0) return null;
-    const c0 = text.charCodeAt(0);
-    if (c0 === 35 /* # */) {
-      this.header(text);
+    const rec = this.reader.line(text, lineNumber);
+    if (rec === null) return null;
+    const kind = rec.json ? jsonKind(rec.json) : this.kind;
+    if (kind === 'x509') {
+      this.x509(rec.get, lineNumber);
       return null;
     }
-    if (c0 === 123 /* { */) return this.jsonLine(text, lineNumber);
-    if (this.fields === null) {
-      // `zeek-cut -m` writes the field names as a plain first line.
-      const names = text.split(this.sep);
-      if (names.includes('uid') || names.includes('fingerprint') || names.includes('certificate.subject')) {
-        if (names.every((n) => /^[a-z_][a-z0-9_.]*$/.test(n))) {
-          this.setFields(names, null);
-          return null;
-        }
-      }
-      this.records++;
-      this.ctx.diagnostics.skip({
-        reason: 'zeek-missing-header',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'Zeek TSV record before any #fields header; skipped',
-      });
-      return null;
-    }
-    return this.tsvLine(text, lineNumber);
-  }
-
-  private header(text: string): void {
-    const { name, value } = headerValue(text, this.sep);
-    switch (name) {
-      case 'separator':
-        this.sep = value || '\t';
-        break;
-      case 'set_separator':
-        this.setSep = value;
-        break;
-      case 'empty_field':
-        this.emptyField = value;
-        break;
-      case 'unset_field':
-        this.unsetField = value;
-        break;
-      case 'path':
-        this.path = value;
-        break;
-      case 'fields':
-        this.setFields(value.split(this.sep), null);
-        break;
-      case 'types':
-        if (this.fields) this.setFields(this.fields, value.split(this.sep));
-        break;
-      default:
-        break; // #open, #close, comments
-    }
+    if (kind === 'ssl') return this.ssl(rec.get, lineNumber);
+    return this.ignoreOther(lineNumber);
   }
 
   private ignoreOther(lineNumber: number): null {
     this.ignored++;
     if (!this.warnedOther) {
       this.warnedOther = true;
+      const path = this.reader.path;
       this.ctx.diagnostics.warn({
         reason: 'unsupported-zeek-log',
         file: this.ctx.file,
         line: lineNumber,
-        message: `not an ssl or x509 log${this.path ? ` (#path ${this.path})` : ''}; its records are ignored`,
+        message: `not an ssl or x509 log${path ? ` (#path ${path})` : ''}; its records are ignored`,
       });
     }
     return null;
-  }
-
-  private tsvLine(text: string, lineNumber: number): Observation | null {
-    const fields = this.fields as string[];
-    const cols = text.split(this.sep);
-    this.records++;
-    if (cols.length !== fields.length) {
-      this.ctx.diagnostics.skip({
-        reason: 'zeek-column-count',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: `record has ${cols.length} columns, #fields has ${fields.length}; skipped`,
-      });
-      return null;
-    }
-    if (this.kind === 'other') return this.ignoreOther(lineNumber);
-    const get = (name: string): unknown => {
-      const i = this.col.get(name);
-      if (i === undefined) return undefined;
-      const v = cols[i];
-      if (this.vectorCol[i]) {
-        if (v === this.unsetField || v === this.emptyField) return [];
-        const parts = v.split(this.setSep);
-        for (let k = 0; k < parts.length; k++) parts[k] = unescapeZeek(parts[k]);
-        return parts;
-      }
-      if (v === this.unsetField) return null;
-      if (v === this.emptyField) return '';
-      return unescapeZeek(v);
-    };
-    if (this.kind === 'x509') {
-      this.x509(get, lineNumber);
-      return null;
-    }
-    return this.ssl(get, lineNumber);
-  }
-
-  private jsonLine(text: string, lineNumber: number): Observation | null {
-    this.records++;
-    let o: unknown;
-    try {
-      o = JSON.parse(text);
-    } catch {
-      this.ctx.diagnostics.skip({ reason: 'invalid-json', file: this.ctx.file, line: lineNumber, message: 'line is not valid JSON; skipped' });
-      return null;
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-      this.ctx.diagnostics.skip({ reason: 'invalid-json', file: this.ctx.file, line: lineNumber, message: 'line is not a JSON object; skipped' });
-      return null;
-    }
-    const rec = o as Record<string, unknown>;
-    const kind = jsonKind(rec);
-    if (kind === 'other') return this.ignoreOther(lineNumber);
-    const get = (name: string): unknown => {
-      const v = jget(rec, name);
-      return v === undefined && VECTOR_FIELDS.has(name) ? undefined : v;
-    };
-    if (kind === 'x509') {
-      this.x509(get, lineNumber);
-      return null;
-    }
-    return this.ssl(get, lineNumber);
   }
 
   private x509(get: (name: string) => unknown, lineNumber: number): void {
@@ -361,13 +206,25 @@ class ZeekParser implements LineParser {
     if (v === null || v === undefined) return null;
     const n = typeof v === 'number' ? v : Number(v);
     if (Number.isInteger(n) && n >= 0 && n <= 65535) return n;
-    this.ctx.diagnostics.warn({ reason: 'wrong-type', file: this.ctx.file, line: lineNumber, field, message: `not a port number: ${String(v).slice(0, 40)}; ignored` });
+    this.ctx.diagnostics.warn({
+      reason: 'wrong-type',
+      file: this.ctx.file,
+      line: lineNumber,
+      field,
+      message: `not a port number: ${String(v).slice(0, 40)}; ignored`,
+    });
     return null;
   }
 
   private time(v: unknown, lineNumber: number): number | null {
     if (v === undefined) {
-      this.ctx.diagnostics.warn({ reason: 'missing-timestamp', file: this.ctx.file, line: lineNumber, field: 'ts', message: 'record has no ts; kept without a time' });
+      this.ctx.diagnostics.warn({
+        reason: 'missing-timestamp',
+        file: this.ctx.file,
+        line: lineNumber,
+        field: 'ts',
+        message: 'record has no ts; kept without a time',
+      });
       return null;
     }
     let ms: number | null = null;
@@ -392,7 +249,10 @@ class ZeekParser implements LineParser {
     return ms;
   }
 
-  private lookup(fps: string[] | undefined, fuids: string[] | undefined): { leaf: RawCertificate | null; chain: RawCertificate[] } | null {
+  private lookup(
+    fps: string[] | undefined,
+    fuids: string[] | undefined,
+  ): { leaf: RawCertificate | null; chain: RawCertificate[] } | null {
     if (fps && fps.length > 0) {
       const certs = fps.map((fp) => {
         const key = fp.toLowerCase();
@@ -454,9 +314,17 @@ class ZeekParser implements LineParser {
       ja3s: r.ja3s || null,
       ja4: r.ja4 || null,
     };
+    // Bytes come from the conn.log line of the same uid (read in phase 0); no line = unknown, never 0.
+    if (this.conn && r.uid) {
+      const bytes = this.conn.bytes.get(r.uid);
+      if (bytes !== undefined) obs.bytes = bytes;
+    }
     const server = this.lookup(r.certFps, r.certFuids);
     if (server?.leaf) {
-      obs.server_certificate = r.subject && !server.leaf.subject ? { ...server.leaf, subject: r.subject, issuer: server.leaf.issuer ?? r.issuer } : server.leaf;
+      obs.server_certificate =
+        r.subject && !server.leaf.subject
+          ? { ...server.leaf, subject: r.subject, issuer: server.leaf.issuer ?? r.issuer }
+          : server.leaf;
     } else if (r.subject) {
       obs.server_certificate = { subject: r.subject, issuer: r.issuer };
     }
@@ -473,29 +341,6 @@ class ZeekParser implements LineParser {
     obs.client_certificate_visibility = passiveVisibility(!!client?.leaf, version, hasClientColumn);
     return obs;
   }
-}
-
-function zeekHeaderInfo(lines: string[]): { path: string | null; fields: string[] | null; json: Record<string, unknown> | null; cut: string[] | null } {
-  let path: string | null = null;
-  let fields: string[] | null = null;
-  let json: Record<string, unknown> | null = null;
-  let cut: string[] | null = null;
-  for (const l of lines) {
-    if (l.startsWith('#path')) path = l.slice(6).trim();
-    else if (l.startsWith('#fields')) fields = l.slice(8).split('\t');
-    else if (l.startsWith('{') && json === null) {
-      try {
-        const o = JSON.parse(l) as unknown;
-        if (o && typeof o === 'object' && !Array.isArray(o)) json = o as Record<string, unknown>;
-      } catch {
-        // a line cut at 64 KiB or garbage: not evidence either way
-      }
-    } else if (!l.startsWith('#') && fields === null && cut === null && l.includes('\t')) {
-      const names = l.split('\t');
-      if (names.every((n) => /^[a-z_][a-z0-9_.]*$/.test(n))) cut = names;
-    }
-  }
-  return { path, fields, json, cut };
 }
 
 function detectZeek(sample: DetectSample, want: 'ssl' | 'x509'): number {
