@@ -14,9 +14,19 @@ test('diagnostics name file, line and field and count by reason', () => {
 
 test('private key material echoed from input never reaches stderr', () => {
   const key = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBv2\n-----END EC PRIVATE KEY-----';
-  const line = formatDiagnostic({ level: 'warning', reason: 'wrong-type', message: `expected a certificate, got "${key}"`, file: 'x', line: 1 });
+  const line = formatDiagnostic({
+    level: 'warning',
+    reason: 'wrong-type',
+    message: `expected a certificate, got "${key}"`,
+    file: 'x',
+    line: 1,
+  });
   assert.doesNotMatch(line, /MHcCAQEEIBv2/);
   assert.match(line, /\[private key redacted\]/);
-  assert.equal(redactPrivateKeys('-----BEGIN PRIVATE KEY-----\nabc'), '[private key redacted]', 'a truncated key is redacted too');
+  assert.equal(
+    redactPrivateKeys('-----BEGIN PRIVATE KEY-----\nabc'),
+    '[private key redacted]',
+    'a truncated key is redacted too',
+  );
   assert.equal(redactPrivateKeys('no secrets'), 'no secrets');
 });

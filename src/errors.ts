@@ -14,16 +14,7 @@ export const ExitCode = {
   INTERNAL: 70,
 } as const;
 
-export type ErrorCode =
-  | 'E_USAGE'
-  | 'E_CONFIG'
-  | 'E_INPUT'
-  | 'E_FORMAT'
-  | 'E_CERT'
-  | 'E_CRL'
-  | 'E_CSV'
-  | 'E_STATE'
-  | 'E_GEOIP';
+export type ErrorCode = 'E_USAGE' | 'E_CONFIG' | 'E_INPUT' | 'E_FORMAT' | 'E_CERT' | 'E_CRL' | 'E_CSV' | 'E_STATE' | 'E_GEOIP';
 
 /** An error caused by the user's input or configuration: printed without a stack trace. */
 export class CertsignalError extends Error {

@@ -5,8 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import { configSchema } from '../src/config/schema.ts';
 import { parseConfig } from '../src/config/config.ts';
+import { configSchema } from '../src/config/schema.ts';
 import { RULES } from '../src/detect/registry.ts';
 
 /** Top-level keys of certsignal.yaml; a yaml block with none of them is another tool's config (Envoy, nginx). */
@@ -24,7 +24,12 @@ function isCertsignalConfig(body: string): boolean {
 }
 
 const ROOT = join(import.meta.dirname, '..');
-const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
+const files = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join('docs', f)),
+];
 
 function yamlBlocks(text: string): { line: number; body: string }[] {
   const out: { line: number; body: string }[] = [];
@@ -49,5 +54,8 @@ test('every ```yaml block in README.md and docs/ validates as certsignal.yaml', 
 });
 
 test('the check itself rejects a wrong key (the old docs/enrichment.md spelling)', () => {
-  assert.throws(() => parseConfig('enrichment:\n  asset_columns: { device_id: asset_tag }\n', 'example', { rules: RULES }), /asset_columns/);
+  assert.throws(
+    () => parseConfig('enrichment:\n  asset_columns: { device_id: asset_tag }\n', 'example', { rules: RULES }),
+    /asset_columns/,
+  );
 });

@@ -89,7 +89,10 @@ describe('enrichment → untrusted-issuer / revoked-cert', () => {
     const registry = new StateRegistry();
     const uses = Array.from({ length: 50 }, (_, i) => enriched(revokedLeaf, REVOKED_AT + i * 3_600_000));
     assert.equal(runRule(revokedCert, uses, { facts: enricher.facts, registry }).length, 1);
-    assert.equal(runRule(revokedCert, [enriched(revokedLeaf, REVOKED_AT + 90 * 86_400_000)], { facts: enricher.facts, registry }).length, 0);
+    assert.equal(
+      runRule(revokedCert, [enriched(revokedLeaf, REVOKED_AT + 90 * 86_400_000)], { facts: enricher.facts, registry }).length,
+      0,
+    );
   });
 
   it('a certificate from a CA outside the anchors fires unknown-issuer; a self-signed one fires self-signed', () => {

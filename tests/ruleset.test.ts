@@ -100,7 +100,8 @@ describe('ruleset', () => {
         assert.equal(Value.Check(rule.configSchema, rule.defaults), true);
         // A `default` annotation in the schema (what docs and config tooling show) must equal rule.defaults.
         for (const [key, prop] of Object.entries(schema.properties ?? {})) {
-          if ('default' in prop) assert.deepEqual(prop.default, (rule.defaults as Record<string, unknown>)[key], `schema default of ${key}`);
+          if ('default' in prop)
+            assert.deepEqual(prop.default, (rule.defaults as Record<string, unknown>)[key], `schema default of ${key}`);
         }
       });
 
@@ -143,7 +144,10 @@ it('docs/config.md lists every rule config key with its default', () => {
   for (const r of rules) {
     const section = doc.slice(doc.indexOf(`#### \`${r.meta.id}\``));
     for (const [k, v] of Object.entries(r.defaults as Record<string, unknown>)) {
-      assert.ok(section.includes(`| \`${k}\` | \`${JSON.stringify(v)}\``), `${r.meta.id}.${k} missing or default out of date in docs/config.md`);
+      assert.ok(
+        section.includes(`| \`${k}\` | \`${JSON.stringify(v)}\``),
+        `${r.meta.id}.${k} missing or default out of date in docs/config.md`,
+      );
     }
   }
 });

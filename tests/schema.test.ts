@@ -8,7 +8,21 @@ test('schema/alert.schema.json is up to date with src/schema/alert.ts (run `npm 
   const shipped = readFileSync(new URL('../schema/alert.schema.json', import.meta.url), 'utf8');
   assert.equal(shipped, alertJsonSchema());
   const parsed = JSON.parse(shipped);
-  for (const field of ['id', 'rule', 'severity', 'score', 'action', 'time', 'user', 'device', 'cert_sha256', 'spki_sha256', 'issuer', 'source_ip', 'evidence']) {
+  for (const field of [
+    'id',
+    'rule',
+    'severity',
+    'score',
+    'action',
+    'time',
+    'user',
+    'device',
+    'cert_sha256',
+    'spki_sha256',
+    'issuer',
+    'source_ip',
+    'evidence',
+  ]) {
     assert.ok(parsed.required.includes(field), `${field} is required by the published schema`);
   }
 });
@@ -18,7 +32,22 @@ test('schema/incident.schema.json is up to date with src/schema/incident.ts (run
   assert.equal(shipped, incidentJsonSchema());
   const parsed = JSON.parse(shipped);
   assert.equal(parsed.properties.type.const, 'incident');
-  for (const field of ['type', 'id', 'status', 'severity', 'score', 'action', 'first_time', 'last_time', 'entities', 'rules', 'alerts', 'escalation', 'summary', 'schema_version']) {
+  for (const field of [
+    'type',
+    'id',
+    'status',
+    'severity',
+    'score',
+    'action',
+    'first_time',
+    'last_time',
+    'entities',
+    'rules',
+    'alerts',
+    'escalation',
+    'summary',
+    'schema_version',
+  ]) {
     assert.ok(parsed.required.includes(field), `${field} is required by the published schema`);
   }
 });

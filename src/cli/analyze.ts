@@ -1,13 +1,20 @@
 // `certsignal analyze` (and `demo`, which is analyze on the bundled sample data).
 import { readFileSync } from 'node:fs';
 import { CertsignalError, ExitCode } from '../errors.ts';
-import { analyze, type AnalyzeOptions } from '../pipeline/analyze.ts';
+import { type AnalyzeOptions, analyze } from '../pipeline/analyze.ts';
 import { severityAtLeast } from '../policy/policy.ts';
 import { SEVERITIES, type Severity } from '../schema/alert.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
 import { Pseudonymiser } from '../sinks/pseudonymise.ts';
 import { renderIncidentTable, renderSummary } from '../sinks/table.ts';
-import { diagnosticsSummary, type InputCliOptions, inputAnalyzeOptions, noInputReadable, progressReporter, stderrDiagnostics } from './output.ts';
+import {
+  diagnosticsSummary,
+  type InputCliOptions,
+  inputAnalyzeOptions,
+  noInputReadable,
+  progressReporter,
+  stderrDiagnostics,
+} from './output.ts';
 
 export interface AnalyzeCliOptions extends InputCliOptions {
   state?: string;
@@ -31,7 +38,11 @@ export function pseudonymiserFor(opts: { pseudonymise?: boolean; pseudonymiseKey
       throw new CertsignalError('E_USAGE', `--pseudonymise-key-file ${opts.pseudonymiseKeyFile}: ${(error as Error).message}`);
     }
   }
-  if (!key) throw new CertsignalError('E_USAGE', '--pseudonymise needs a key: --pseudonymise-key-file FILE or CERTSIGNAL_PSEUDONYMISE_KEY');
+  if (!key)
+    throw new CertsignalError(
+      'E_USAGE',
+      '--pseudonymise needs a key: --pseudonymise-key-file FILE or CERTSIGNAL_PSEUDONYMISE_KEY',
+    );
   try {
     return new Pseudonymiser(key);
   } catch (error) {

@@ -10,7 +10,15 @@ import { runAnalyze } from './analyze.ts';
 
 export const DEMO_DIR = fileURLToPath(new URL('../../examples/demo/', import.meta.url));
 
-export async function runDemo(opts: { output?: string; state?: string; failOn?: string; quiet?: boolean; geoip?: string; ocsp?: boolean; ocspTimeout?: string }): Promise<number> {
+export async function runDemo(opts: {
+  output?: string;
+  state?: string;
+  failOn?: string;
+  quiet?: boolean;
+  geoip?: string;
+  ocsp?: boolean;
+  ocspTimeout?: string;
+}): Promise<number> {
   const file = (name: string) => `${DEMO_DIR}${name}`;
   if (!existsSync(file('events.ndjson'))) {
     throw new CertsignalError('E_INPUT', `demo data not found in ${DEMO_DIR}`);
@@ -28,19 +36,19 @@ export async function runDemo(opts: { output?: string; state?: string; failOn?: 
   const state = opts.state ?? join(tempDir as string, 'state.sqlite');
   try {
     return await runAnalyze([file('events.ndjson'), file('ca-issuance.csv'), file('mdm-enrollments.csv')], {
-    assets: file('assets.csv'),
-    identities: file('identities.csv'),
-    trustAnchors: file('trust-anchors.pem'),
-    crl: [file('corp.crl')],
-    geoip: opts.geoip,
-    ocsp: opts.ocsp,
-    ocspTimeout: opts.ocspTimeout,
-    config: file('certsignal.yaml'),
-    output: opts.output ?? 'table',
-    state,
-    failOn: opts.failOn,
-    quiet: opts.quiet,
-  });
+      assets: file('assets.csv'),
+      identities: file('identities.csv'),
+      trustAnchors: file('trust-anchors.pem'),
+      crl: [file('corp.crl')],
+      geoip: opts.geoip,
+      ocsp: opts.ocsp,
+      ocspTimeout: opts.ocspTimeout,
+      config: file('certsignal.yaml'),
+      output: opts.output ?? 'table',
+      state,
+      failOn: opts.failOn,
+      quiet: opts.quiet,
+    });
   } finally {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   }

@@ -18,7 +18,9 @@ export function runRules(opts: { output?: string }): number {
   }
   const t = new Table({ head: ['rule', 'title', 'weight', 'variants', 'default'], style: { head: [], border: [] } });
   for (const r of rows) {
-    const variants = Object.entries(r.variant_weights).map(([k, v]) => `${k}=${v}`).join(', ');
+    const variants = Object.entries(r.variant_weights)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
     t.push([r.id, r.title, String(r.default_weight), variants, r.enabled_by_default ? 'on' : 'opt-in']);
   }
   process.stdout.write(`${t.toString()}\n`);

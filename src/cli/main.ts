@@ -5,11 +5,11 @@ import { CertsignalError, ExitCode } from '../errors.ts';
 import { runAnalyze } from './analyze.ts';
 import { runDemo } from './demo.ts';
 import { runEval } from './eval.ts';
+import { runFeedback, runRuleStats } from './feedback.ts';
+import { runFormats, runRules } from './info.ts';
+import { runNormalize } from './normalize.ts';
 import { runPcap } from './pcap.ts';
 import { runSimulate } from './simulate.ts';
-import { runNormalize } from './normalize.ts';
-import { runFormats, runRules } from './info.ts';
-import { runFeedback, runRuleStats } from './feedback.ts';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -20,7 +20,10 @@ function inputOptions(cmd: Command): Command {
     .option('--identities <csv>', 'identity store CSV (user,kind,role,department,country,email)')
     .option('--trust-anchors <pem>', 'PEM bundle of the CAs this estate expects')
     .option('--crl <file>', 'CRL (DER or PEM), verified against the trust anchors; repeatable', collect)
-    .option('--ocsp', "ask each client certificate's OCSP responder (AIA URL) whether it is revoked: network calls, off by default (docs/ocsp.md)")
+    .option(
+      '--ocsp',
+      "ask each client certificate's OCSP responder (AIA URL) whether it is revoked: network calls, off by default (docs/ocsp.md)",
+    )
     .option('--ocsp-timeout <ms>', 'OCSP per-request timeout in milliseconds (default 2000)')
     .option('--geoip <mmdb>', 'MaxMind-format City/Country database (GeoLite2, DB-IP Lite) locating events without source.geo')
     .option('--config <yaml>', 'certsignal.yaml (weights, thresholds, windows, allowlists)')
@@ -40,14 +43,31 @@ export function buildProgram(setExit: (code: number) => void): Command {
   inputOptions(
     program
       .command('analyze')
-      .description('detect certificate anomalies in logs and captures (ECS NDJSON, Zeek ssl/x509, Suricata eve.json, nginx and Envoy access logs, pcap/pcapng, CA logs: step-ca, Vault, AD CS, CSV; MDM enrollments; see `certsignal formats`; .gz ok; - = stdin for logs; several files are merged in time order)')
+      .description(
+        'detect certificate anomalies in logs and captures (ECS NDJSON, Zeek ssl/x509, Suricata eve.json, nginx and Envoy access logs, pcap/pcapng, CA logs: step-ca, Vault, AD CS, CSV; MDM enrollments; see `certsignal formats`; .gz ok; - = stdin for logs; several files are merged in time order)',
+      )
       .argument('<files...>', 'input files'),
   )
-    .addOption(new Option('--output <mode>', 'json (one alert per line, then one incident record per line) or table (alerts grouped by incident)').choices(['json', 'table']))
+    .addOption(
+      new Option(
+        '--output <mode>',
+        'json (one alert per line, then one incident record per line) or table (alerts grouped by incident)',
+      ).choices(['json', 'table']),
+    )
     .option('--state <sqlite>', 'state file: baselines and emitted alerts persist across runs')
     .option('--pseudonymise', 'replace account, device and personal certificate-subject names in the output with keyed tokens')
-    .option('--pseudonymise-key-file <file>', 'key for --pseudonymise (or set CERTSIGNAL_PSEUDONYMISE_KEY); implies --pseudonymise')
-    .addOption(new Option('--fail-on <severity>', 'exit 1 if any alert or incident has at least this severity').choices(['low', 'medium', 'high', 'critical']))
+    .option(
+      '--pseudonymise-key-file <file>',
+      'key for --pseudonymise (or set CERTSIGNAL_PSEUDONYMISE_KEY); implies --pseudonymise',
+    )
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 if any alert or incident has at least this severity').choices([
+        'low',
+        'medium',
+        'high',
+        'critical',
+      ]),
+    )
     .action(async (files: string[], opts) => setExit(await runAnalyze(files, opts)));
 
   program
@@ -58,7 +78,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--geoip <mmdb>', 'MaxMind-format City/Country database locating events without source.geo')
     .option('--ocsp', "also ask the certificates' OCSP responders (network calls; docs/ocsp.md)")
     .option('--ocsp-timeout <ms>', 'OCSP per-request timeout in milliseconds (default 2000)')
-    .addOption(new Option('--fail-on <severity>', 'exit 1 if any alert or incident has at least this severity').choices(['low', 'medium', 'high', 'critical']))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 if any alert or incident has at least this severity').choices([
+        'low',
+        'medium',
+        'high',
+        'critical',
+      ]),
+    )
     .option('-q, --quiet', 'no summary on stderr')
     .action(async (opts) => setExit(await runDemo(opts)));
 
@@ -83,7 +110,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('simulate')
-    .description('write a labelled fleet: days of mTLS telemetry with injected attacks and benign behaviour, enrichment files and labels.json')
+    .description(
+      'write a labelled fleet: days of mTLS telemetry with injected attacks and benign behaviour, enrichment files and labels.json',
+    )
     .requiredOption('--out <dir>', 'directory to write (must be empty or absent unless --force)')
     .option('--days <n>', 'simulated days (default 14)')
     .option('--users <n>', 'accounts (default 200)')
@@ -136,12 +165,24 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('feedback')
-    .description('record an analyst verdict on an alert stored by `analyze --state`; false positives are suppressed in later runs')
+    .description(
+      'record an analyst verdict on an alert stored by `analyze --state`; false positives are suppressed in later runs',
+    )
     .argument('<alert-id>', 'the alert id (cs-…)')
     .option('--false-positive', 'the alert was wrong: suppress it (or its rule/entity, see --scope) in later runs')
     .option('--true-positive', 'the alert was right: counted for precision, never suppresses')
-    .addOption(new Option('--scope <scope>', 'what a false positive suppresses: this alert, this rule for the alert\'s entity, or every rule for the entity').choices(['alert', 'rule', 'entity']).default('alert'))
-    .option('--expires <duration>', 'the suppression ends after this long, judged by the wall clock of later runs (e.g. 12h, 30d, 2w; default never)')
+    .addOption(
+      new Option(
+        '--scope <scope>',
+        "what a false positive suppresses: this alert, this rule for the alert's entity, or every rule for the entity",
+      )
+        .choices(['alert', 'rule', 'entity'])
+        .default('alert'),
+    )
+    .option(
+      '--expires <duration>',
+      'the suppression ends after this long, judged by the wall clock of later runs (e.g. 12h, 30d, 2w; default never)',
+    )
     .option('--reason <text>', 'why (kept with the verdict)')
     .requiredOption('--state <sqlite>', 'state file written by `analyze --state`')
     .addOption(new Option('--output <mode>', 'json: print the stored verdict as JSON').choices(['json', 'text']))

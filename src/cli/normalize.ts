@@ -1,10 +1,18 @@
 // `certsignal normalize`: print the normalized events (the shape rules see), one JSON per line,
 // so a user can check what certsignal understood of their logs.
-import { CertsignalError, ExitCode } from '../errors.ts';
+
 import { ocspSummary } from '../enrich/ocsp/summary.ts';
+import { CertsignalError, ExitCode } from '../errors.ts';
 import { analyze } from '../pipeline/analyze.ts';
 import { NdjsonWriter } from '../sinks/ndjson.ts';
-import { diagnosticsSummary, type InputCliOptions, inputAnalyzeOptions, noInputReadable, progressReporter, stderrDiagnostics } from './output.ts';
+import {
+  diagnosticsSummary,
+  type InputCliOptions,
+  inputAnalyzeOptions,
+  noInputReadable,
+  progressReporter,
+  stderrDiagnostics,
+} from './output.ts';
 
 export type NormalizeCliOptions = InputCliOptions;
 
@@ -35,7 +43,9 @@ export async function runNormalize(inputs: string[], opts: NormalizeCliOptions):
     const files = s.files.map((f) => `${f.file} [${f.format ?? 'unknown'}]: ${f.records} records`).join('; ');
     const diag = diagnosticsSummary(diagnostics);
     const ocsp = s.ocsp ? `${ocspSummary(s.ocsp)}\n` : '';
-    process.stderr.write(`${s.events} events normalized, ${s.skipped} records skipped (${files})\n${ocsp}${diag ? `${diag}\n` : ''}`);
+    process.stderr.write(
+      `${s.events} events normalized, ${s.skipped} records skipped (${files})\n${ocsp}${diag ? `${diag}\n` : ''}`,
+    );
   }
   if (noInputReadable(result.stats)) {
     throw new CertsignalError('E_INPUT', 'no input could be read (see diagnostics above)', ExitCode.INPUT);

@@ -4,11 +4,18 @@ import { CertsignalError } from '../errors.ts';
 import { maxLineBytesOverride, noInputReadable, parseSetFlags } from './output.ts';
 
 test('--set builds nested overrides with YAML-typed values; weight keys keep their variant dot', () => {
-  assert.deepEqual(parseSetFlags(['rules.cert-churn.max_new_certs=5', 'scoring.weights.untrusted-issuer.self-signed=70', 'automation_issuers=[CN=A, CN=B]']), {
-    rules: { 'cert-churn': { max_new_certs: 5 } },
-    scoring: { weights: { 'untrusted-issuer.self-signed': 70 } },
-    automation_issuers: ['CN=A', 'CN=B'],
-  });
+  assert.deepEqual(
+    parseSetFlags([
+      'rules.cert-churn.max_new_certs=5',
+      'scoring.weights.untrusted-issuer.self-signed=70',
+      'automation_issuers=[CN=A, CN=B]',
+    ]),
+    {
+      rules: { 'cert-churn': { max_new_certs: 5 } },
+      scoring: { weights: { 'untrusted-issuer.self-signed': 70 } },
+      automation_issuers: ['CN=A', 'CN=B'],
+    },
+  );
   assert.equal(parseSetFlags(undefined), undefined);
   assert.throws(() => parseSetFlags(['novalue']), CertsignalError);
 });

@@ -15,7 +15,8 @@ export function stderrDiagnostics(quiet: boolean): Diagnostics {
       if (quiet) return;
       printed++;
       if (printed <= MAX_PRINTED_DIAGNOSTICS) process.stderr.write(`certsignal: ${formatDiagnostic(d)}\n`);
-      else if (printed === MAX_PRINTED_DIAGNOSTICS + 1) process.stderr.write('certsignal: further diagnostics are counted in the summary only\n');
+      else if (printed === MAX_PRINTED_DIAGNOSTICS + 1)
+        process.stderr.write('certsignal: further diagnostics are counted in the summary only\n');
     },
   });
 }
@@ -30,7 +31,12 @@ export function diagnosticsSummary(d: Diagnostics): string | null {
 export function progressReporter(enabled: boolean): { update: (done: number, total: number | null) => void; stop: () => void } {
   if (!enabled || !process.stderr.isTTY) return { update: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { stream: process.stderr, format: 'reading {bar} {percentage}% | {value}/{total} MB', hideCursor: true, clearOnComplete: true },
+    {
+      stream: process.stderr,
+      format: 'reading {bar} {percentage}% | {value}/{total} MB',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
@@ -51,7 +57,11 @@ export function progressReporter(enabled: boolean): { update: (done: number, tot
 }
 
 /** True when every input failed to open or had an unknown format (exit code 3); an empty input is not a failure. */
-export function noInputReadable(stats: { files: { format: string | null }[]; diagnostics: Record<string, number>; events: number }): boolean {
+export function noInputReadable(stats: {
+  files: { format: string | null }[];
+  diagnostics: Record<string, number>;
+  events: number;
+}): boolean {
   if (stats.events > 0) return false;
   const failures = (stats.diagnostics['file-unreadable'] ?? 0) + (stats.diagnostics['unknown-format'] ?? 0);
   return stats.files.length === 0 || failures >= stats.files.length;
@@ -92,7 +102,8 @@ export function parseSetFlags(sets: readonly string[] | undefined, extra: Config
 export function maxLineBytesOverride(value: string | undefined): ConfigOverrides {
   if (value === undefined) return {};
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CertsignalError('E_USAGE', `--max-line-bytes must be a positive integer, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CertsignalError('E_USAGE', `--max-line-bytes must be a positive integer, got "${value}"`);
   return { input: { max_line_bytes: n } } as ConfigOverrides;
 }
 
@@ -100,7 +111,8 @@ export function maxLineBytesOverride(value: string | undefined): ConfigOverrides
 export function ocspTimeoutMs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 60_000) throw new CertsignalError('E_USAGE', `--ocsp-timeout must be an integer number of milliseconds (1-60000), got "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 60_000)
+    throw new CertsignalError('E_USAGE', `--ocsp-timeout must be an integer number of milliseconds (1-60000), got "${value}"`);
   return n;
 }
 

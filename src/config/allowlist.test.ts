@@ -41,7 +41,9 @@ describe('matchers', () => {
   });
 
   test('rule: id matches every variant; rule: id.variant only that variant', () => {
-    const config = configWith('allowlists:\n  - { rule: untrusted-issuer.self-signed, device: lab-1 }\n  - { rule: expired-cert, device: lab-2 }\n');
+    const config = configWith(
+      'allowlists:\n  - { rule: untrusted-issuer.self-signed, device: lab-1 }\n  - { rule: expired-cert, device: lab-2 }\n',
+    );
     assert.ok(allowlistMatches(config, { rule: 'untrusted-issuer', variant: 'self-signed', device: 'lab-1' }));
     assert.equal(allowlistMatches(config, { rule: 'untrusted-issuer', variant: 'unknown-issuer', device: 'lab-1' }), null);
     assert.equal(allowlistMatches(config, { rule: 'untrusted-issuer', device: 'lab-1' }), null);
@@ -68,10 +70,18 @@ describe('matchers', () => {
 
   test('issuer DNs match regardless of spacing and case, but not a different DN', () => {
     const config = configWith('allowlists:\n  - { issuer: "CN=Vault Automation CA, O=Example" }\n');
-    for (const issuer of ['CN=Vault Automation CA,O=Example', 'cn=vault automation ca,o=example', 'CN = Vault  Automation CA , O=Example']) {
+    for (const issuer of [
+      'CN=Vault Automation CA,O=Example',
+      'cn=vault automation ca,o=example',
+      'CN = Vault  Automation CA , O=Example',
+    ]) {
       assert.ok(allowlistMatches(config, { rule: 'cert-churn', issuer }), issuer);
     }
-    for (const issuer of ['CN=Vault Automation CA,O=Example,C=US', 'O=Example,CN=Vault Automation CA', 'CN=Vault Automation CA2,O=Example']) {
+    for (const issuer of [
+      'CN=Vault Automation CA,O=Example,C=US',
+      'O=Example,CN=Vault Automation CA',
+      'CN=Vault Automation CA2,O=Example',
+    ]) {
       assert.equal(allowlistMatches(config, { rule: 'cert-churn', issuer }), null, issuer);
     }
     assert.equal(allowlistMatches(config, { rule: 'cert-churn', issuer: null }), null);
@@ -113,7 +123,9 @@ describe('matchers', () => {
   });
 
   test('source_cidr /0 covers its whole family', () => {
-    const config = configWith('allowlists:\n  - { rule: cert-churn, source_cidr: 0.0.0.0/0 }\n  - { rule: expired-cert, source_cidr: "::/0" }\n');
+    const config = configWith(
+      'allowlists:\n  - { rule: cert-churn, source_cidr: 0.0.0.0/0 }\n  - { rule: expired-cert, source_cidr: "::/0" }\n',
+    );
     assert.ok(allowlistMatches(config, { rule: 'cert-churn', source_ip: '203.0.113.1' }));
     assert.equal(allowlistMatches(config, { rule: 'cert-churn', source_ip: '2001:db8::1' }), null);
     assert.ok(allowlistMatches(config, { rule: 'expired-cert', source_ip: '2001:db8::1' }));
@@ -192,7 +204,7 @@ describe('signals', () => {
       ['rule: expired-cert.expired', true],
       ['rule: expired-cert.not-yet-valid', false],
       [`cert_sha256: "${'0'.repeat(64)}"`, false],
-      ["subject_pattern: \"*CN=scanner-*\"", false],
+      ['subject_pattern: "*CN=scanner-*"', false],
       ['source_cidr: 10.10.0.0/16', false],
     ];
     for (const [entry, expected] of cases) {
@@ -203,7 +215,9 @@ describe('signals', () => {
 
   test('a Signal whose event has no certificate matches certificate-based entries never', () => {
     const event = makeEvent({ user: 'alice', cert: null });
-    const config = configWith(`allowlists:\n  - { cert_sha256: "${CERT}" }\n  - { subject_pattern: "*" }\n  - { issuer: "CN=X" }\n`);
+    const config = configWith(
+      `allowlists:\n  - { cert_sha256: "${CERT}" }\n  - { subject_pattern: "*" }\n  - { issuer: "CN=X" }\n`,
+    );
     assert.equal(allowlistMatches(config, { rule: 'cert-churn', event }), null);
   });
 });

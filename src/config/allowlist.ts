@@ -1,8 +1,9 @@
 // Allowlists: operator-approved exceptions that suppress signals (a vendor device with an
 // expired certificate, a lab subnet). An entry matches when every matcher it gives matches;
 // expired entries stop matching and are reported once.
-import type { Diagnostics } from '../diagnostics.ts';
+
 import type { Signal } from '../detect/types.ts';
+import type { Diagnostics } from '../diagnostics.ts';
 import { type Cidr, cidrContains, parseCidr, parseIp } from './cidr.ts';
 import { normalizeDn } from './dn.ts';
 

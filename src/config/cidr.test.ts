@@ -139,7 +139,7 @@ test('property: an IPv4 network contains every address sharing its prefix and no
       });
       const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
       const network = `${formatIp(toIp((a & mask) >>> 0))}/${prefix}`;
-      const expected = ((a & mask) >>> 0) === ((b & mask) >>> 0);
+      const expected = (a & mask) >>> 0 === (b & mask) >>> 0;
       assert.equal(cidrContains(cidr(network), toIp(b)), expected);
       assert.ok(cidrContains(cidr(network), toIp(a)));
     }),

@@ -66,10 +66,32 @@ describe('defaults', () => {
     assert.deepEqual(config.automation_issuers, []);
     assert.deepEqual(config.allowlists, []);
     assert.deepEqual(config.enrichment, {
-      assets_columns: { device_id: 'device_id', owner: 'owner', kind: 'kind', hostname: 'hostname', os: 'os', enrolled_at: 'enrolled_at' },
-      identities_columns: { user: 'user', kind: 'kind', role: 'role', department: 'department', country: 'country', email: 'email' },
+      assets_columns: {
+        device_id: 'device_id',
+        owner: 'owner',
+        kind: 'kind',
+        hostname: 'hostname',
+        os: 'os',
+        enrolled_at: 'enrolled_at',
+      },
+      identities_columns: {
+        user: 'user',
+        kind: 'kind',
+        role: 'role',
+        department: 'department',
+        country: 'country',
+        email: 'email',
+      },
       user_from_certificate: ['upn', 'email', 'cn'],
-      ocsp: { enabled: false, timeout_ms: 2000, cache_size: 10000, responder_override: null, nonce: true, concurrency: 8, budget_ms: 120000 },
+      ocsp: {
+        enabled: false,
+        timeout_ms: 2000,
+        cache_size: 10000,
+        responder_override: null,
+        nonce: true,
+        concurrency: 8,
+        budget_ms: 120000,
+      },
     });
     assert.deepEqual(config.input, { max_line_bytes: 1048576 });
   });
@@ -81,8 +103,11 @@ describe('defaults', () => {
     assert.deepEqual(load('scoring:\nrules:\n  fake-burst:\nallowlists:\nenrichment:\n  assets_columns:\n'), defaults);
   });
 
-  test('a rule\'s metadata weight overrides the built-in table for that rule', () => {
-    const rule: RuleSpec = { ...quietRule, meta: { id: 'cert-churn', default_weight: 11, variant_weights: { 'short-lived': 12 } } };
+  test("a rule's metadata weight overrides the built-in table for that rule", () => {
+    const rule: RuleSpec = {
+      ...quietRule,
+      meta: { id: 'cert-churn', default_weight: 11, variant_weights: { 'short-lived': 12 } },
+    };
     const config = loadConfig(undefined, { rules: [rule] });
     assert.equal(config.scoring.weights['cert-churn'], 11);
     assert.equal(config.scoring.weights['cert-churn.short-lived'], 12);
@@ -260,7 +285,9 @@ frobnicate: true
   });
 
   test('weights must name a known rule or a declared variant', () => {
-    const problems = problemsOf('scoring:\n  weights:\n    fake-burts: 1\n    fake-burst.lod: 2\n    fake-burst: -3\n    nonsense-rule: 4\n');
+    const problems = problemsOf(
+      'scoring:\n  weights:\n    fake-burts: 1\n    fake-burst.lod: 2\n    fake-burst: -3\n    nonsense-rule: 4\n',
+    );
     assert.deepEqual(problems, [
       'certsignal.yaml:3:5: scoring.weights.fake-burts: unknown rule "fake-burts" (did you mean "fake-burst"?)',
       'certsignal.yaml:4:5: scoring.weights.fake-burst.lod: rule fake-burst has no variant "lod" (did you mean "fake-burst.loud"?)',
@@ -269,7 +296,7 @@ frobnicate: true
     ]);
   });
 
-  test('rule blocks are validated against the rule\'s own schema, not a generic one', () => {
+  test("rule blocks are validated against the rule's own schema, not a generic one", () => {
     // `enabled` is accepted for every rule; the rule's schema rejects what the other rule allows.
     assert.equal(load('rules:\n  quiet-rule: { enabled: false }\n').rules['quiet-rule'].enabled, false);
     assert.deepEqual(problemsOf('rules:\n  quiet-rule: { window_minutes: 5 }\n'), [
@@ -319,13 +346,19 @@ allowlists:
   });
 
   test('YAML syntax errors name file:line:col', () => {
-    assert.throws(() => load('scoring:\n  weights: { a: 1\ninput: {}\n'), (error: unknown) => {
-      assert.ok(error instanceof CertsignalError);
-      assert.equal(error.code, 'E_CONFIG');
-      assert.match(error.message, /^certsignal\.yaml:\d+:\d+: YAML syntax error: /);
-      return true;
-    });
-    assert.throws(() => load('scoring:\n  decay_half_life_minutes: 1\n  decay_half_life_minutes: 2\n'), /certsignal\.yaml:3:3: YAML syntax error: Map keys must be unique/);
+    assert.throws(
+      () => load('scoring:\n  weights: { a: 1\ninput: {}\n'),
+      (error: unknown) => {
+        assert.ok(error instanceof CertsignalError);
+        assert.equal(error.code, 'E_CONFIG');
+        assert.match(error.message, /^certsignal\.yaml:\d+:\d+: YAML syntax error: /);
+        return true;
+      },
+    );
+    assert.throws(
+      () => load('scoring:\n  decay_half_life_minutes: 1\n  decay_half_life_minutes: 2\n'),
+      /certsignal\.yaml:3:3: YAML syntax error: Map keys must be unique/,
+    );
     assert.throws(() => load('scoring:\n\tweights: {}\n'), /certsignal\.yaml:2:1: YAML syntax error/);
   });
 
@@ -336,12 +369,15 @@ allowlists:
 
   test('an unreadable path is an E_CONFIG error naming the path', () => {
     const missing = join(scratch, 'nope.yaml');
-    assert.throws(() => loadConfig(missing, { rules: RULES }), (error: unknown) => {
-      assert.ok(error instanceof CertsignalError);
-      assert.equal(error.code, 'E_CONFIG');
-      assert.equal(error.message, `${missing}: cannot read config file: no such file`);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig(missing, { rules: RULES }),
+      (error: unknown) => {
+        assert.ok(error instanceof CertsignalError);
+        assert.equal(error.code, 'E_CONFIG');
+        assert.equal(error.message, `${missing}: cannot read config file: no such file`);
+        return true;
+      },
+    );
     assert.throws(() => loadConfig(scratch, { rules: RULES }), /cannot read config file: it is a directory/);
   });
 });

@@ -147,7 +147,10 @@ export function parseConfig(text: string, source: string, options: LoadConfigOpt
       const { line, col } = lineCounter.linePos(error.pos[0]);
       return `${source}:${line}:${col}: YAML syntax error: ${error.message.split('\n')[0]}`;
     });
-    throw new CertsignalError('E_CONFIG', problems.length === 1 ? problems[0] : `${source}: invalid YAML:\n  ${problems.join('\n  ')}`);
+    throw new CertsignalError(
+      'E_CONFIG',
+      problems.length === 1 ? problems[0] : `${source}: invalid YAML:\n  ${problems.join('\n  ')}`,
+    );
   }
   let data: unknown;
   try {
@@ -271,7 +274,8 @@ function dropNullSections(data: Record<string, unknown>): Record<string, unknown
 function dropNulls(section: Record<string, unknown>, all: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(section)) {
-    if (value === null && (all || key.endsWith('_columns') || key === 'thresholds' || key === 'actions' || key === 'weights')) continue;
+    if (value === null && (all || key.endsWith('_columns') || key === 'thresholds' || key === 'actions' || key === 'weights'))
+      continue;
     out[key] = value;
   }
   return out;
@@ -296,10 +300,12 @@ function semanticIssues(raw: RawConfig, rules: readonly RuleSpec[], badPaths: Se
     const [ruleId, variant] = splitRuleKey(key);
     const suggestion = didYouMean(key, weightKeys);
     const what =
-      variant !== undefined && ruleIds.has(ruleId)
-        ? `rule ${ruleId} has no variant "${variant}"`
-        : `unknown rule "${ruleId}"`;
-    issues.push({ path: ['scoring', 'weights', key], message: `${what}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`, atKey: true });
+      variant !== undefined && ruleIds.has(ruleId) ? `rule ${ruleId} has no variant "${variant}"` : `unknown rule "${ruleId}"`;
+    issues.push({
+      path: ['scoring', 'weights', key],
+      message: `${what}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+      atKey: true,
+    });
   }
 
   const thresholds = { ...DEFAULT_SCORING.thresholds, ...(raw.scoring?.thresholds ?? {}) };
@@ -331,12 +337,16 @@ function semanticIssues(raw: RawConfig, rules: readonly RuleSpec[], badPaths: Se
       // rule-id.variant is fine for any variant of a known rule: variants need not have their own weight.
       if (!(variant !== undefined && ruleIds.has(ruleId))) {
         const suggestion = didYouMean(entry.rule, new Set([...ruleIds, ...weightKeys]));
-        issues.push({ path: [...base, 'rule'], message: `unknown rule "${entry.rule}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}` });
+        issues.push({
+          path: [...base, 'rule'],
+          message: `unknown rule "${entry.rule}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+        });
       }
     }
     if (typeof entry.source_cidr === 'string' && ok([...base, 'source_cidr'])) {
       const parsed = parseCidr(entry.source_cidr);
-      if (!parsed.ok) issues.push({ path: [...base, 'source_cidr'], message: `invalid network "${entry.source_cidr}": ${parsed.error}` });
+      if (!parsed.ok)
+        issues.push({ path: [...base, 'source_cidr'], message: `invalid network "${entry.source_cidr}": ${parsed.error}` });
     }
     if (typeof entry.issuer === 'string' && ok([...base, 'issuer'])) {
       const problem = dnProblem(entry.issuer);
@@ -369,7 +379,8 @@ function defaultWeights(rules: readonly RuleSpec[]): Record<string, number> {
   for (const rule of rules) {
     // A rule's metadata is the authority on its own weights; the table covers rules not in this build.
     if (rule.meta.default_weight !== undefined) weights[rule.meta.id] = rule.meta.default_weight;
-    for (const [variant, weight] of Object.entries(rule.meta.variant_weights ?? {})) weights[`${rule.meta.id}.${variant}`] = weight;
+    for (const [variant, weight] of Object.entries(rule.meta.variant_weights ?? {}))
+      weights[`${rule.meta.id}.${variant}`] = weight;
   }
   return weights;
 }

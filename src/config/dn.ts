@@ -34,7 +34,11 @@ export function normalizeDn(dn: string): string {
           const eq = ava.indexOf('=');
           if (eq === -1) return ava.trim().replace(/\s+/g, ' ').toLowerCase();
           const type = ava.slice(0, eq).trim().toUpperCase();
-          const value = ava.slice(eq + 1).trim().replace(/\s+/g, ' ').toLowerCase();
+          const value = ava
+            .slice(eq + 1)
+            .trim()
+            .replace(/\s+/g, ' ')
+            .toLowerCase();
           return `${type}=${value}`;
         })
         .join('+'),
@@ -46,11 +50,7 @@ export function normalizeDn(dn: string): string {
 export function dnProblem(dn: string): string | undefined {
   const trimmed = dn.trim();
   if (trimmed.startsWith('/')) {
-    const suggestion = trimmed
-      .split('/')
-      .filter(Boolean)
-      .reverse()
-      .join(',');
+    const suggestion = trimmed.split('/').filter(Boolean).reverse().join(',');
     return `looks like the OpenSSL "/"-separated form; write RFC 4514 (most specific first), e.g. "${suggestion}"`;
   }
   for (const rdn of splitUnescaped(trimmed, ',')) {

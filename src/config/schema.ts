@@ -82,8 +82,8 @@ const ScoringSchema = Type.Object(
         description: 'Score added per signal, by rule id or `rule-id.variant`.',
       }),
     ),
-    correlation_window_minutes: Type.Optional(Minutes('Signals older than this no longer add to an entity\'s risk.')),
-    decay_half_life_minutes: Type.Optional(Minutes('A signal\'s contribution halves every this many minutes.')),
+    correlation_window_minutes: Type.Optional(Minutes("Signals older than this no longer add to an entity's risk.")),
+    decay_half_life_minutes: Type.Optional(Minutes("A signal's contribution halves every this many minutes.")),
     thresholds: Type.Optional(
       Type.Object(
         {
@@ -144,36 +144,56 @@ const EnrichmentSchema = Type.Object(
   {
     assets_columns: Type.Optional(
       Type.Object(
-        Object.fromEntries(Object.keys(DEFAULT_ASSETS_COLUMNS).map((k) => [k, Type.Optional(NonEmptyString('CSV column name.'))])),
+        Object.fromEntries(
+          Object.keys(DEFAULT_ASSETS_COLUMNS).map((k) => [k, Type.Optional(NonEmptyString('CSV column name.'))]),
+        ),
         { additionalProperties: false },
       ),
     ),
     identities_columns: Type.Optional(
       Type.Object(
-        Object.fromEntries(Object.keys(DEFAULT_IDENTITIES_COLUMNS).map((k) => [k, Type.Optional(NonEmptyString('CSV column name.'))])),
+        Object.fromEntries(
+          Object.keys(DEFAULT_IDENTITIES_COLUMNS).map((k) => [k, Type.Optional(NonEmptyString('CSV column name.'))]),
+        ),
         { additionalProperties: false },
       ),
     ),
     user_from_certificate: Type.Optional(
       Type.Array(Type.Union(USER_FROM_CERTIFICATE_FIELDS.map((f) => Type.Literal(f))), { uniqueItems: true }),
     ),
-    geoip: Type.Optional(NonEmptyString('MaxMind-format .mmdb (City or Country database) for events without a location; relative to the working directory.')),
+    geoip: Type.Optional(
+      NonEmptyString(
+        'MaxMind-format .mmdb (City or Country database) for events without a location; relative to the working directory.',
+      ),
+    ),
     ocsp: Type.Optional(
       Type.Object(
         {
-          enabled: Type.Optional(Type.Boolean({ description: 'Ask OCSP responders about client certificates (network calls; off by default). `--ocsp` turns it on.' })),
+          enabled: Type.Optional(
+            Type.Boolean({
+              description: 'Ask OCSP responders about client certificates (network calls; off by default). `--ocsp` turns it on.',
+            }),
+          ),
           timeout_ms: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: 'Per-request timeout (ms).' })),
-          cache_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'OCSP answers kept in memory.' })),
+          cache_size: Type.Optional(
+            Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'OCSP answers kept in memory.' }),
+          ),
           // null (the default) = use each certificate's AIA responder.
           responder_override: Type.Optional(
             Type.Union([
               Type.Null(),
-              Type.String({ pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', 'x-expected': 'an http:// or https:// URL', description: 'Ask this responder instead of the AIA one.' }),
+              Type.String({
+                pattern: '^[Hh][Tt][Tt][Pp][Ss]?://',
+                'x-expected': 'an http:// or https:// URL',
+                description: 'Ask this responder instead of the AIA one.',
+              }),
             ]),
           ),
           nonce: Type.Optional(Type.Boolean({ description: 'Send a nonce and reject responses echoing another.' })),
           concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256, description: 'Requests in flight at once.' })),
-          budget_ms: Type.Optional(Type.Integer({ minimum: 0, description: 'Total time a run may wait on OCSP before it stops asking.' })),
+          budget_ms: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'Total time a run may wait on OCSP before it stops asking.' }),
+          ),
         },
         { additionalProperties: false },
       ),

@@ -139,7 +139,9 @@ function issuesFromErrors(errors: RawError[], schema: TSchema, value: unknown): 
     const at = schemaAt(schema, outermost.schemaPath);
     if (outermost.keyword === 'uniqueItems') {
       const seen = new Set<string>();
-      const duplicate = Array.isArray(actual) ? actual.map((v) => JSON.stringify(v)).find((v) => seen.size === seen.add(v).size) : undefined;
+      const duplicate = Array.isArray(actual)
+        ? actual.map((v) => JSON.stringify(v)).find((v) => seen.size === seen.add(v).size)
+        : undefined;
       issues.push({ path, message: `expected a list without duplicates${duplicate ? `, got ${duplicate} more than once` : ''}` });
       continue;
     }
@@ -210,7 +212,12 @@ function hintFor(schema: Record<string, unknown> | undefined, actual: unknown): 
   if (schema.type === 'boolean' && typeof actual === 'string' && /^(yes|no|on|off|y|n|true|false)$/i.test(actual)) {
     return ' (write true or false, unquoted)';
   }
-  if ((schema.type === 'integer' || schema.type === 'number') && typeof actual === 'string' && actual.trim() !== '' && Number.isFinite(Number(actual))) {
+  if (
+    (schema.type === 'integer' || schema.type === 'number') &&
+    typeof actual === 'string' &&
+    actual.trim() !== '' &&
+    Number.isFinite(Number(actual))
+  ) {
     return ' (remove the quotes)';
   }
   if (schema.type === 'string' && (typeof actual === 'number' || typeof actual === 'boolean')) {

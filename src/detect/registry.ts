@@ -14,9 +14,9 @@ import { rule as requesterSubjectMismatch } from './requester-subject-mismatch/r
 import { rule as revokedCert } from './revoked-cert/rule.ts';
 import { rule as subjectMismatch } from './subject-mismatch/rule.ts';
 import { rule as tlsFingerprintChange } from './tls-fingerprint-change/rule.ts';
+import type { Rule } from './types.ts';
 import { rule as untrustedIssuer } from './untrusted-issuer/rule.ts';
 import { rule as volumeSpike } from './volume-spike/rule.ts';
-import type { Rule } from './types.ts';
 
 /**
  * Every rule, in the documented order: cert-churn, key-reuse, subject-mismatch,

@@ -54,7 +54,8 @@ describe('CrlStore', async () => {
     const store = new CrlStore(trust);
     assert.throws(
       () => store.addCrl(crl.der, 'forged.crl'),
-      (e: unknown) => e instanceof CertsignalError && e.code === 'E_CRL' && /forged\.crl/.test(e.message) && /does not verify/.test(e.message),
+      (e: unknown) =>
+        e instanceof CertsignalError && e.code === 'E_CRL' && /forged\.crl/.test(e.message) && /does not verify/.test(e.message),
     );
     assert.equal(store.count, 0);
   });
@@ -71,7 +72,10 @@ describe('CrlStore', async () => {
 
   it('loads an expired CRL with a warning; unlisted certificates are unknown after nextUpdate, listed ones still revoked', async () => {
     const now = Date.now();
-    const crl = await caA.crl([{ serial: 'c0ffee', date: new Date(now - 20 * DAY) }], { thisUpdate: new Date(now - 10 * DAY), nextUpdate: new Date(now - 3 * DAY) });
+    const crl = await caA.crl([{ serial: 'c0ffee', date: new Date(now - 20 * DAY) }], {
+      thisUpdate: new Date(now - 10 * DAY),
+      nextUpdate: new Date(now - 3 * DAY),
+    });
     const d = new Diagnostics();
     const store = new CrlStore(trust, { diagnostics: d });
     store.addCrl(crl.der, 'old.crl');
@@ -96,8 +100,17 @@ describe('CrlStore', async () => {
 
   it('gives a clear error for bytes that are not a CRL, and for a missing file', () => {
     const store = new CrlStore(trust);
-    assert.throws(() => store.addCrl(Buffer.from('hello'), 'x.crl'), (e: unknown) => e instanceof CrlError && /x\.crl/.test(e.message));
-    assert.throws(() => store.addCrl(Buffer.from([0x30, 0x03, 0x02, 0x01]), 'cut.crl'), (e: unknown) => e instanceof CrlError && e.reason === 'crl-malformed');
-    assert.throws(() => store.addCrl('/nonexistent.crl'), (e: unknown) => e instanceof CrlError && e.reason === 'crl-unreadable');
+    assert.throws(
+      () => store.addCrl(Buffer.from('hello'), 'x.crl'),
+      (e: unknown) => e instanceof CrlError && /x\.crl/.test(e.message),
+    );
+    assert.throws(
+      () => store.addCrl(Buffer.from([0x30, 0x03, 0x02, 0x01]), 'cut.crl'),
+      (e: unknown) => e instanceof CrlError && e.reason === 'crl-malformed',
+    );
+    assert.throws(
+      () => store.addCrl('/nonexistent.crl'),
+      (e: unknown) => e instanceof CrlError && e.reason === 'crl-unreadable',
+    );
   });
 });

@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import type { Diagnostics } from '../diagnostics.ts';
 import { CertsignalError } from '../errors.ts';
 import {
-  decodeName,
-  decodeOid,
   DerError,
   type DerNode,
+  decodeName,
+  decodeOid,
   derChildren,
   type ParsedCertificate,
   readDer,
@@ -96,7 +96,8 @@ function readExtensions(buf: Buffer, seq: DerNode, allowEmpty = false): Extensio
   const seen = new Set<string>();
   for (const ext of derChildren(buf, seq)) {
     const parts = derChildren(buf, ext);
-    if (parts.length < 2 || parts[0].tag !== 0x06) throw new CrlError('crl-malformed-extensions', `malformed extension at offset ${ext.start}`);
+    if (parts.length < 2 || parts[0].tag !== 0x06)
+      throw new CrlError('crl-malformed-extensions', `malformed extension at offset ${ext.start}`);
     const oid = decodeOid(buf, parts[0]);
     let critical = false;
     let value = parts[1];
@@ -104,7 +105,8 @@ function readExtensions(buf: Buffer, seq: DerNode, allowEmpty = false): Extensio
       critical = buf[value.contentStart] !== 0;
       value = parts[2];
     }
-    if (!value || value.tag !== 0x04) throw new CrlError('crl-malformed-extensions', `extension ${oid} has no OCTET STRING value`);
+    if (!value || value.tag !== 0x04)
+      throw new CrlError('crl-malformed-extensions', `extension ${oid} has no OCTET STRING value`);
     if (seen.has(oid)) throw new CrlError('crl-malformed-extensions', `extension ${oid} appears twice`);
     seen.add(oid);
     out.push({ oid, critical, value });
@@ -122,7 +124,8 @@ function parseIdp(buf: Buffer, node: DerNode): CrlScope {
   if (node.tag !== 0x30) throw new CrlError('crl-malformed-extensions', 'IssuingDistributionPoint is not a SEQUENCE');
   const bool = (n: DerNode): boolean => {
     const v = buf[n.contentStart];
-    if (n.end - n.contentStart !== 1 || (v !== 0x00 && v !== 0xff)) throw new CrlError('crl-malformed-extensions', 'bad BOOLEAN in IssuingDistributionPoint');
+    if (n.end - n.contentStart !== 1 || (v !== 0x00 && v !== 0xff))
+      throw new CrlError('crl-malformed-extensions', 'bad BOOLEAN in IssuingDistributionPoint');
     return v !== 0;
   };
   for (const field of derChildren(buf, node)) {
@@ -132,7 +135,8 @@ function parseIdp(buf: Buffer, node: DerNode): CrlScope {
         if (name.tag === 0xa0) {
           for (const gn of derChildren(buf, name)) {
             if (gn.tag === 0x86) scope.distributionPointUris.push(buf.subarray(gn.contentStart, gn.end).toString('latin1'));
-            else if (gn.tag & 0x20 && (gn.tag & 0x1f) > 8) throw new CrlError('crl-malformed-extensions', 'unknown GeneralName in IssuingDistributionPoint');
+            else if (gn.tag & 0x20 && (gn.tag & 0x1f) > 8)
+              throw new CrlError('crl-malformed-extensions', 'unknown GeneralName in IssuingDistributionPoint');
           }
         } else if (name.tag === 0xa1) {
           throw new CrlError('crl-unsupported-idp', 'IssuingDistributionPoint nameRelativeToIssuer is not supported');
@@ -160,7 +164,8 @@ function parseIdp(buf: Buffer, node: DerNode): CrlScope {
         throw new CrlError('crl-malformed-extensions', `unknown field [${field.tag & 0x1f}] in IssuingDistributionPoint`);
     }
   }
-  if (scope.onlyUserCerts && scope.onlyCaCerts) throw new CrlError('crl-malformed-extensions', 'IssuingDistributionPoint limits to both user and CA certificates');
+  if (scope.onlyUserCerts && scope.onlyCaCerts)
+    throw new CrlError('crl-malformed-extensions', 'IssuingDistributionPoint limits to both user and CA certificates');
   return scope;
 }
 
@@ -195,19 +200,24 @@ function parseCrlDer(der: Buffer): ParsedCrl {
   if (der.length === 0 || der[0] !== 0x30) throw new CrlError('crl-malformed', 'not a DER CRL (no leading SEQUENCE)');
   const top = readDer(der, 0);
   const [tbsNode, algNode, sigNode] = derChildren(der, top);
-  if (!tbsNode || !algNode || !sigNode || tbsNode.tag !== 0x30 || sigNode.tag !== 0x03) throw new CrlError('crl-malformed', 'not a CertificateList');
+  if (!tbsNode || !algNode || !sigNode || tbsNode.tag !== 0x30 || sigNode.tag !== 0x03)
+    throw new CrlError('crl-malformed', 'not a CertificateList');
   const outerAlg = algorithmOf(der, algNode);
   const f = derChildren(der, tbsNode);
   let i = 0;
   let version = 0;
   if (f[i]?.tag === 0x02) {
     version = Number.parseInt(der.subarray(f[i].contentStart, f[i].end).toString('hex') || '0', 16);
-    if (version !== 1) throw new CrlError('crl-unsupported-version', `unsupported CRL version field ${version} (only v2 = 1 may be written)`);
+    if (version !== 1)
+      throw new CrlError('crl-unsupported-version', `unsupported CRL version field ${version} (only v2 = 1 may be written)`);
     i++;
   }
   const innerAlg = algorithmOf(der, f[i++]);
   if (innerAlg.oid !== outerAlg.oid || !(innerAlg.params ?? Buffer.alloc(0)).equals(outerAlg.params ?? Buffer.alloc(0))) {
-    throw new CrlError('crl-signature-algorithm-mismatch', `signature algorithm ${outerAlg.oid} differs from the signed one ${innerAlg.oid}`);
+    throw new CrlError(
+      'crl-signature-algorithm-mismatch',
+      `signature algorithm ${outerAlg.oid} differs from the signed one ${innerAlg.oid}`,
+    );
   }
   const issuerNode = f[i++];
   if (!issuerNode || issuerNode.tag !== 0x30) throw new CrlError('crl-malformed', 'issuer missing');
@@ -239,11 +249,15 @@ function parseCrlDer(der: Buffer): ParsedCrl {
             const e = inner(der, ext);
             const code = e.tag === 0x0a && e.end - e.contentStart === 1 ? der[e.contentStart] : -1;
             const name = code >= 0 && code < REASONS.length ? REASONS[code] : null;
-            if (!name) throw new CrlError('crl-unsupported-reason', `entry at offset ${entry.start}: unsupported revocation reason`);
+            if (!name)
+              throw new CrlError('crl-unsupported-reason', `entry at offset ${entry.start}: unsupported revocation reason`);
             // RFC 5280: the unspecified reason should be left out rather than written.
             reason = name;
           } else if (ext.oid === '2.5.29.29') {
-            throw new CrlError('crl-indirect-unsupported', 'entry names another certificate issuer (indirect CRL): not supported');
+            throw new CrlError(
+              'crl-indirect-unsupported',
+              'entry names another certificate issuer (indirect CRL): not supported',
+            );
           } else if (ext.oid === '2.5.29.24') {
             readDerTime(der, inner(der, ext));
           } else if (ext.critical) {
@@ -272,7 +286,8 @@ function parseCrlDer(der: Buffer): ParsedCrl {
           const bytes = der.subarray(n.contentStart, n.end);
           if (n.tag !== 0x02 || bytes.length === 0) throw new CrlError('crl-invalid-number', 'CRL number is not an INTEGER');
           if (bytes[0] & 0x80) throw new CrlError('crl-invalid-number', 'CRL number is negative');
-          if (bytes.length > 21 || (bytes.length === 21 && bytes[0] !== 0)) throw new CrlError('crl-invalid-number', 'CRL number is longer than 20 octets');
+          if (bytes.length > 21 || (bytes.length === 21 && bytes[0] !== 0))
+            throw new CrlError('crl-invalid-number', 'CRL number is longer than 20 octets');
           crlNumber = serialFromInteger(bytes);
           break;
         }
@@ -340,7 +355,13 @@ export interface CrlIssuerSource {
   issuersNamed(subjectDn: string): readonly ParsedCertificate[];
 }
 
-const UNKNOWN: RevocationResult = { status: 'unknown', crl_issuer: null, crl_this_update: null, revoked_at: null, reason_code: null };
+const UNKNOWN: RevocationResult = {
+  status: 'unknown',
+  crl_issuer: null,
+  crl_this_update: null,
+  revoked_at: null,
+  reason_code: null,
+};
 
 /**
  * Verified CRLs indexed by issuer. `addCrl` throws CrlError (E_CRL) naming the file and the
@@ -376,7 +397,8 @@ export class CrlStore {
       bytes = Buffer.from(pathOrBytes.buffer, pathOrBytes.byteOffset, pathOrBytes.byteLength);
     }
     const blobs = crlDerBlobs(bytes);
-    if (blobs.length === 0) throw new CrlError('crl-malformed', `${source}: neither a DER CRL nor PEM with "BEGIN X509 CRL" / "BEGIN CRL" blocks`);
+    if (blobs.length === 0)
+      throw new CrlError('crl-malformed', `${source}: neither a DER CRL nor PEM with "BEGIN X509 CRL" / "BEGIN CRL" blocks`);
     blobs.forEach((der, k) => {
       const label = blobs.length > 1 ? `${source} (CRL #${k + 1})` : source;
       let crl: ParsedCrl;
@@ -394,7 +416,10 @@ export class CrlStore {
   private add(crl: ParsedCrl, source: string): void {
     const candidates = this.issuers.issuersNamed(crl.issuer);
     if (candidates.length === 0) {
-      throw new CrlError('crl-unverifiable', `${source}: CRL issuer "${crl.issuer}" is not among the trust anchors; its signature cannot be verified`);
+      throw new CrlError(
+        'crl-unverifiable',
+        `${source}: CRL issuer "${crl.issuer}" is not among the trust anchors; its signature cannot be verified`,
+      );
     }
     let verifiedBy: ParsedCertificate | null = null;
     let unsupported = false;
@@ -410,7 +435,9 @@ export class CrlStore {
       if (ok === null) unsupported = true;
     }
     if (!verifiedBy) {
-      const why = unsupported ? `signature algorithm ${crl.signatureAlgorithm.oid} or issuer key is not supported` : 'signature does not verify with any trust anchor of that name';
+      const why = unsupported
+        ? `signature algorithm ${crl.signatureAlgorithm.oid} or issuer key is not supported`
+        : 'signature does not verify with any trust anchor of that name';
       throw new CrlError('crl-unverifiable', `${source}: CRL issued by "${crl.issuer}": ${why}`);
     }
     const nextUpdateMs = crl.nextUpdate ? Date.parse(crl.nextUpdate) : Number.POSITIVE_INFINITY;
@@ -421,7 +448,13 @@ export class CrlStore {
         file: source,
       });
     }
-    const loaded: LoadedCrl = { ...crl, source, verifiedBy: verifiedBy.info.sha256, nextUpdateMs, authorityKeyId: crl.authorityKeyId ?? verifiedBy.subjectKeyId };
+    const loaded: LoadedCrl = {
+      ...crl,
+      source,
+      verifiedBy: verifiedBy.info.sha256,
+      nextUpdateMs,
+      authorityKeyId: crl.authorityKeyId ?? verifiedBy.subjectKeyId,
+    };
     const list = this.byIssuer.get(crl.issuer);
     if (list) list.push(loaded);
     else this.byIssuer.set(crl.issuer, [loaded]);
@@ -452,14 +485,28 @@ export class CrlStore {
       }
       const entry = crl.entries.get(cert.serial);
       if (entry && Date.parse(entry.revokedAt) <= at) {
-        return { status: 'revoked', crl_issuer: crl.issuer, crl_this_update: crl.thisUpdate, revoked_at: entry.revokedAt, reason_code: entry.reason };
+        return {
+          status: 'revoked',
+          crl_issuer: crl.issuer,
+          crl_this_update: crl.thisUpdate,
+          revoked_at: entry.revokedAt,
+          reason_code: entry.reason,
+        };
       }
       if (crl.scope.someReasonsOnly) continue;
       if (at > crl.nextUpdateMs) stale ??= crl;
       else if (!good || crl.thisUpdate > good.thisUpdate) good = crl;
     }
-    if (good) return { status: 'good', crl_issuer: good.issuer, crl_this_update: good.thisUpdate, revoked_at: null, reason_code: null };
-    if (stale) return { status: 'unknown', crl_issuer: stale.issuer, crl_this_update: stale.thisUpdate, revoked_at: null, reason_code: 'crl-expired' };
+    if (good)
+      return { status: 'good', crl_issuer: good.issuer, crl_this_update: good.thisUpdate, revoked_at: null, reason_code: null };
+    if (stale)
+      return {
+        status: 'unknown',
+        crl_issuer: stale.issuer,
+        crl_this_update: stale.thisUpdate,
+        revoked_at: null,
+        reason_code: 'crl-expired',
+      };
     return UNKNOWN;
   }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Diagnostics } from '../diagnostics.ts';
 import { CertsignalError } from '../errors.ts';
-import { type CsvRecord, CsvParser, loadAssets, loadIdentities } from './csv.ts';
+import { CsvParser, type CsvRecord, loadAssets, loadIdentities } from './csv.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'certsignal-csv-'));
 function file(name: string, text: string): string {
@@ -57,28 +57,51 @@ describe('CsvParser', () => {
   });
 
   it('keeps a last record without a trailing newline', () => {
-    assert.deepEqual(parseAll(['a\n1']).records.map((r) => r.fields), [['a'], ['1']]);
+    assert.deepEqual(
+      parseAll(['a\n1']).records.map((r) => r.fields),
+      [['a'], ['1']],
+    );
   });
 });
 
 describe('loadAssets / loadIdentities', () => {
   it('maps default columns, normalises dates and looks up case-insensitively', () => {
-    const p = file('assets.csv', 'device_id,owner,kind,hostname,os,enrolled_at\nLAPTOP-42,alice,laptop,laptop-42.corp,macOS,2025-11-02\n');
+    const p = file(
+      'assets.csv',
+      'device_id,owner,kind,hostname,os,enrolled_at\nLAPTOP-42,alice,laptop,laptop-42.corp,macOS,2025-11-02\n',
+    );
     const assets = loadAssets(p);
     assert.equal(assets.size, 1);
     const a = assets.get('laptop-42');
-    assert.deepEqual(a, { device_id: 'LAPTOP-42', owner: 'alice', kind: 'laptop', hostname: 'laptop-42.corp', os: 'macOS', enrolled_at: '2025-11-02T00:00:00.000Z' });
+    assert.deepEqual(a, {
+      device_id: 'LAPTOP-42',
+      owner: 'alice',
+      kind: 'laptop',
+      hostname: 'laptop-42.corp',
+      os: 'macOS',
+      enrolled_at: '2025-11-02T00:00:00.000Z',
+    });
     assert.equal(assets.get('LAPTOP-42'), a);
   });
 
   it('uses custom column names, in any header case, and leaves absent optional columns null', () => {
     const p = file('cmdb.csv', 'Asset_Tag,Assigned_To,Extra\nA-1,bob,zzz\n');
     const assets = loadAssets(p, { device_id: 'asset_tag', owner: 'assigned_to' });
-    assert.deepEqual(assets.get('a-1'), { device_id: 'A-1', owner: 'bob', kind: null, hostname: null, os: null, enrolled_at: null });
+    assert.deepEqual(assets.get('a-1'), {
+      device_id: 'A-1',
+      owner: 'bob',
+      kind: null,
+      hostname: null,
+      os: null,
+      enrolled_at: null,
+    });
   });
 
   it('skips bad rows with file:line diagnostics and keeps the good ones', () => {
-    const p = file('ids.csv', 'user,kind,role,department,country,email\nalice,human,admin,IT,DE,alice@x\nbroken,row\n,service,,,,\nsvc-backup,service,,,,\nALICE,human,user,HR,FR,a2@x\n');
+    const p = file(
+      'ids.csv',
+      'user,kind,role,department,country,email\nalice,human,admin,IT,DE,alice@x\nbroken,row\n,service,,,,\nsvc-backup,service,,,,\nALICE,human,user,HR,FR,a2@x\n',
+    );
     const d = new Diagnostics();
     const ids = loadIdentities(p, {}, { diagnostics: d });
     assert.equal(ids.size, 2);
@@ -100,12 +123,16 @@ describe('loadAssets / loadIdentities', () => {
     const p = file('nouser.csv', 'name,role\nalice,admin\n');
     assert.throws(
       () => loadIdentities(p),
-      (err: unknown) => err instanceof CertsignalError && err.code === 'E_CSV' && err.message.includes(p) && err.message.includes('"user"'),
+      (err: unknown) =>
+        err instanceof CertsignalError && err.code === 'E_CSV' && err.message.includes(p) && err.message.includes('"user"'),
     );
     assert.throws(
       () => loadAssets(p, { device_id: 'serial' }),
       (err: unknown) => err instanceof CertsignalError && err.message.includes('"serial"'),
     );
-    assert.throws(() => loadAssets(join(dir, 'missing.csv')), (err: unknown) => err instanceof CertsignalError && err.code === 'E_CSV');
+    assert.throws(
+      () => loadAssets(join(dir, 'missing.csv')),
+      (err: unknown) => err instanceof CertsignalError && err.code === 'E_CSV',
+    );
   });
 });

@@ -125,7 +125,11 @@ export class CsvParser {
 }
 
 /** Read a CSV file in 64 KiB chunks (UTF-8), calling `onRecord` for each record. */
-export function readCsvFile(path: string, onRecord: (r: CsvRecord) => void, onError: (line: number, message: string) => void): void {
+export function readCsvFile(
+  path: string,
+  onRecord: (r: CsvRecord) => void,
+  onError: (line: number, message: string) => void,
+): void {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -230,7 +234,10 @@ function loadTable<K extends string>(
         const idx = {} as Record<K, number>;
         for (const f of fields) idx[f] = header.indexOf(columns[f].trim().toLowerCase());
         if (idx[keyField] < 0) {
-          throw new CertsignalError('E_CSV', `${path}: required column "${columns[keyField]}" (for ${keyField}) not found in header: ${r.fields.join(', ')}`);
+          throw new CertsignalError(
+            'E_CSV',
+            `${path}: required column "${columns[keyField]}" (for ${keyField}) not found in header: ${r.fields.join(', ')}`,
+          );
         }
         index = idx;
         return;
@@ -252,7 +259,13 @@ function loadTable<K extends string>(
         values[f] = v === '' ? null : v;
       }
       if (values[keyField] === null) {
-        diagnostics?.skip({ reason: 'csv-bad-row', message: `empty ${columns[keyField]}; row skipped`, file: path, line: r.line, field: columns[keyField] });
+        diagnostics?.skip({
+          reason: 'csv-bad-row',
+          message: `empty ${columns[keyField]}; row skipped`,
+          file: path,
+          line: r.line,
+          field: columns[keyField],
+        });
         return;
       }
       rows.push({ line: r.line, values });
@@ -268,7 +281,13 @@ function isoOrNull(value: string | null, path: string, line: number, column: str
   const naive = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/.test(value);
   const ms = Date.parse(naive ? (value.length === 10 ? `${value}T00:00:00Z` : `${value.replace(' ', 'T')}Z`) : value);
   if (!Number.isFinite(ms)) {
-    diagnostics?.warn({ reason: 'csv-bad-date', message: `"${value}" is not a date; left empty`, file: path, line, field: column });
+    diagnostics?.warn({
+      reason: 'csv-bad-date',
+      message: `"${value}" is not a date; left empty`,
+      file: path,
+      line,
+      field: column,
+    });
     return null;
   }
   return new Date(ms).toISOString();
@@ -279,14 +298,23 @@ function isoOrNull(value: string | null, path: string, line: number, column: str
  * `columns` renames CSV headers, e.g. `{ device_id: 'asset_tag', owner: 'assigned_to' }`.
  * A later row for the same device replaces an earlier one (warning `csv-duplicate-key`).
  */
-export function loadAssets(path: string, columns: Partial<AssetColumns> = {}, options: LoadOptions = {}): CaseInsensitiveMap<Asset> {
+export function loadAssets(
+  path: string,
+  columns: Partial<AssetColumns> = {},
+  options: LoadOptions = {},
+): CaseInsensitiveMap<Asset> {
   const cols: AssetColumns = { ...DEFAULT_ASSET_COLUMNS, ...columns };
   const { rows } = loadTable<keyof AssetColumns>(path, cols, 'device_id', options);
   const out = new CaseInsensitiveMap<Asset>();
   for (const { line, values } of rows) {
     const id = values.device_id as string;
     if (out.has(id)) {
-      options.diagnostics?.warn({ reason: 'csv-duplicate-key', message: `device ${id} listed again; the later row wins`, file: path, line });
+      options.diagnostics?.warn({
+        reason: 'csv-duplicate-key',
+        message: `device ${id} listed again; the later row wins`,
+        file: path,
+        line,
+      });
     }
     out.set(id, {
       device_id: id,
@@ -304,14 +332,23 @@ export function loadAssets(path: string, columns: Partial<AssetColumns> = {}, op
  * Load an identity directory: user → Identity. Keys are case-insensitive (`CaseInsensitiveMap`).
  * `columns` renames CSV headers, e.g. `{ user: 'sAMAccountName', email: 'mail' }`.
  */
-export function loadIdentities(path: string, columns: Partial<IdentityColumns> = {}, options: LoadOptions = {}): CaseInsensitiveMap<Identity> {
+export function loadIdentities(
+  path: string,
+  columns: Partial<IdentityColumns> = {},
+  options: LoadOptions = {},
+): CaseInsensitiveMap<Identity> {
   const cols: IdentityColumns = { ...DEFAULT_IDENTITY_COLUMNS, ...columns };
   const { rows } = loadTable<keyof IdentityColumns>(path, cols, 'user', options);
   const out = new CaseInsensitiveMap<Identity>();
   for (const { line, values } of rows) {
     const user = values.user as string;
     if (out.has(user)) {
-      options.diagnostics?.warn({ reason: 'csv-duplicate-key', message: `user ${user} listed again; the later row wins`, file: path, line });
+      options.diagnostics?.warn({
+        reason: 'csv-duplicate-key',
+        message: `user ${user} listed again; the later row wins`,
+        file: path,
+        line,
+      });
     }
     out.set(user, {
       user,

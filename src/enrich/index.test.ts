@@ -40,7 +40,13 @@ describe('Enricher', async () => {
   });
 
   it('reports which sources are configured', () => {
-    assert.deepEqual(enricher.facts, { trustAnchorsConfigured: true, crlsConfigured: true, assetsConfigured: true, identitiesConfigured: true, ocspConfigured: false });
+    assert.deepEqual(enricher.facts, {
+      trustAnchorsConfigured: true,
+      crlsConfigured: true,
+      assetsConfigured: true,
+      identitiesConfigured: true,
+      ocspConfigured: false,
+    });
   });
 
   it('fills asset, identity (case-insensitively), trust and revocation', () => {
@@ -76,7 +82,13 @@ describe('Enricher', async () => {
 
   it('with nothing configured, enrich changes nothing and facts say so', async () => {
     const bare = await Enricher.create({});
-    assert.deepEqual(bare.facts, { trustAnchorsConfigured: false, crlsConfigured: false, assetsConfigured: false, identitiesConfigured: false, ocspConfigured: false });
+    assert.deepEqual(bare.facts, {
+      trustAnchorsConfigured: false,
+      crlsConfigured: false,
+      assetsConfigured: false,
+      identitiesConfigured: false,
+      ocspConfigured: false,
+    });
     const e = makeEvent({ cert: alice, user: 'alice' });
     bare.enrich(e);
     assert.deepEqual(e.enrichment, { asset: null, identity: null, trust: null, revocation: null });
@@ -88,7 +100,9 @@ describe('Enricher', async () => {
 });
 
 it('an account derived from a certificate e-mail resolves to the directory account by e-mail', async () => {
-  const identities = new Map([['alice', { user: 'alice', kind: 'human', role: 'eng', department: 'R&D', country: 'DE', email: 'Alice@Corp.Example' }]]);
+  const identities = new Map([
+    ['alice', { user: 'alice', kind: 'human', role: 'eng', department: 'R&D', country: 'DE', email: 'Alice@Corp.Example' }],
+  ]);
   const enricher = new Enricher({ identities });
   const fromCert = makeEvent({ user: 'alice@corp.example', user_from: 'certificate' });
   enricher.enrich(fromCert);

@@ -13,10 +13,10 @@ import { OcspChecker, type OcspOptions } from './ocsp/index.ts';
 import { TrustStore } from './trust.ts';
 
 export { CrlError, CrlStore, parseCrl } from './crl.ts';
-export { CaseInsensitiveMap, CsvParser, loadAssets, loadIdentities } from './csv.ts';
 export type { AssetColumns, IdentityColumns } from './csv.ts';
-export { TrustStore } from './trust.ts';
+export { CaseInsensitiveMap, CsvParser, loadAssets, loadIdentities } from './csv.ts';
 export { GeoEnricher, GeoIpDatabase, type GeoResolution, type GeoStats } from './geo/index.ts';
+export { TrustStore } from './trust.ts';
 
 /** The part of certsignal's config the enricher reads (column renames for the CSV files). */
 export interface EnrichmentConfigLike {
@@ -56,7 +56,12 @@ export interface EnrichmentFacts {
   ocspConfigured: boolean;
 }
 
-const NO_CERT_TRUST: TrustResult = { status: 'unknown', anchor_sha256: null, anchor_subject: null, reason: 'no client certificate' };
+const NO_CERT_TRUST: TrustResult = {
+  status: 'unknown',
+  anchor_sha256: null,
+  anchor_subject: null,
+  reason: 'no client certificate',
+};
 
 export class Enricher {
   readonly assets: Map<string, Asset> | null;
@@ -109,10 +114,14 @@ export class Enricher {
   static async create(options: EnricherOptions = {}): Promise<Enricher> {
     const cols = options.config?.enrichment;
     const load = { diagnostics: options.diagnostics };
-    const assets = typeof options.assets === 'string' ? loadAssets(options.assets, cols?.asset_columns, load) : (options.assets ?? null);
+    const assets =
+      typeof options.assets === 'string' ? loadAssets(options.assets, cols?.asset_columns, load) : (options.assets ?? null);
     const identities =
-      typeof options.identities === 'string' ? loadIdentities(options.identities, cols?.identity_columns, load) : (options.identities ?? null);
-    const trust = typeof options.trustAnchors === 'string' ? TrustStore.fromPemBundle(options.trustAnchors) : (options.trustAnchors ?? null);
+      typeof options.identities === 'string'
+        ? loadIdentities(options.identities, cols?.identity_columns, load)
+        : (options.identities ?? null);
+    const trust =
+      typeof options.trustAnchors === 'string' ? TrustStore.fromPemBundle(options.trustAnchors) : (options.trustAnchors ?? null);
     let crls: CrlStore | null = null;
     if (options.crls && options.crls.length > 0) {
       crls = new CrlStore(trust ?? new TrustStore([]), { diagnostics: options.diagnostics, now: options.now });

@@ -94,7 +94,10 @@ describe('TrustStore.evaluate with certificate bytes', async () => {
 
 describe('TrustStore.fromPemBundle errors', () => {
   it('names the problem', () => {
-    assert.throws(() => TrustStore.fromPemBundle('/nonexistent/anchors.pem'), (e: unknown) => e instanceof CertsignalError && e.message.includes('/nonexistent/anchors.pem'));
+    assert.throws(
+      () => TrustStore.fromPemBundle('/nonexistent/anchors.pem'),
+      (e: unknown) => e instanceof CertsignalError && e.message.includes('/nonexistent/anchors.pem'),
+    );
     assert.throws(
       () => TrustStore.fromPemBundle('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
       (e: unknown) => e instanceof CertsignalError && /certificate #1 does not parse/.test(e.message),

@@ -17,7 +17,12 @@ import type { CrlIssuerSource } from './crl.ts';
 const MAX_DEPTH = 8;
 const KEY_CERT_SIGN = 1 << 5;
 
-const NO_ANCHORS: TrustResult = { status: 'unknown', anchor_sha256: null, anchor_subject: null, reason: 'no trust anchors configured' };
+const NO_ANCHORS: TrustResult = {
+  status: 'unknown',
+  anchor_sha256: null,
+  anchor_subject: null,
+  reason: 'no trust anchors configured',
+};
 
 function isParsed(x: ParsedCertificate | CertInfo): x is ParsedCertificate {
   return (x as ParsedCertificate).der !== undefined && (x as ParsedCertificate).info !== undefined;
@@ -134,9 +139,15 @@ export class TrustStore implements CrlIssuerSource {
   private evaluateLogged(info: CertInfo): TrustResult {
     if (info.sha256 && this.bySha.has(info.sha256)) {
       const a = this.bySha.get(info.sha256) as ParsedCertificate;
-      return { status: 'trusted', anchor_sha256: a.info.sha256, anchor_subject: a.subjectDn, reason: 'certificate is a trust anchor (matched by SHA-256)' };
+      return {
+        status: 'trusted',
+        anchor_sha256: a.info.sha256,
+        anchor_subject: a.subjectDn,
+        reason: 'certificate is a trust anchor (matched by SHA-256)',
+      };
     }
-    if (!info.issuer) return { status: 'unknown', anchor_sha256: null, anchor_subject: null, reason: 'no certificate bytes and no issuer name' };
+    if (!info.issuer)
+      return { status: 'unknown', anchor_sha256: null, anchor_subject: null, reason: 'no certificate bytes and no issuer name' };
     const named = this.bySubject.get(info.issuer);
     if (named && named.length > 0) {
       return {
@@ -146,12 +157,23 @@ export class TrustStore implements CrlIssuerSource {
         reason: 'issuer name matches a trust anchor (signature not checked: no certificate bytes)',
       };
     }
-    return { status: 'untrusted', anchor_sha256: null, anchor_subject: null, reason: 'issuer name is not among the trust anchors (no certificate bytes)' };
+    return {
+      status: 'untrusted',
+      anchor_sha256: null,
+      anchor_subject: null,
+      reason: 'issuer name is not among the trust anchors (no certificate bytes)',
+    };
   }
 
   private evaluateParsed(leaf: ParsedCertificate, chain: readonly ParsedCertificate[]): TrustResult {
     const self = this.bySha.get(leaf.info.sha256 as string);
-    if (self) return { status: 'trusted', anchor_sha256: self.info.sha256, anchor_subject: self.subjectDn, reason: 'certificate is a trust anchor' };
+    if (self)
+      return {
+        status: 'trusted',
+        anchor_sha256: self.info.sha256,
+        anchor_subject: self.subjectDn,
+        reason: 'certificate is a trust anchor',
+      };
     if (leaf.issuerDn === leaf.subjectDn && leaf.info.self_signed !== false) {
       return { status: 'untrusted', anchor_sha256: null, anchor_subject: null, reason: 'self-signed' };
     }
@@ -171,10 +193,14 @@ export class TrustStore implements CrlIssuerSource {
             status: 'trusted',
             anchor_sha256: anchor.info.sha256,
             anchor_subject: anchor.subjectDn,
-            reason: depth === 0 ? 'signed by a trust anchor' : `chains to a trust anchor through ${depth} presented intermediate(s)`,
+            reason:
+              depth === 0 ? 'signed by a trust anchor' : `chains to a trust anchor through ${depth} presented intermediate(s)`,
           };
         }
-        failure ??= ok === null ? `signature by "${anchor.subjectDn}" cannot be checked (unsupported algorithm or key)` : `signature does not verify with trust anchor "${anchor.subjectDn}"`;
+        failure ??=
+          ok === null
+            ? `signature by "${anchor.subjectDn}" cannot be checked (unsupported algorithm or key)`
+            : `signature does not verify with trust anchor "${anchor.subjectDn}"`;
       }
       if (depth >= MAX_DEPTH) return null;
       for (const inter of presented.get(cert.issuerDn) ?? []) {

@@ -77,7 +77,10 @@ export interface EvalReport extends ScoreResult {
   dir: string;
   labels: { generator: string | null; seed: string | null; start: string; end: string };
   /** What analyze saw (events, files, diagnostics) — the same figures `certsignal analyze` prints. */
-  analyze: Pick<AnalyzeStats, 'events' | 'skipped' | 'alerts' | 'alertsByRule' | 'diagnostics' | 'elapsedMs' | 'rules' | 'geoip'> & {
+  analyze: Pick<
+    AnalyzeStats,
+    'events' | 'skipped' | 'alerts' | 'alertsByRule' | 'diagnostics' | 'elapsedMs' | 'rules' | 'geoip'
+  > & {
     files: string[];
   };
 }

@@ -226,7 +226,9 @@ test('endpoint certificates are issued minutes after an MDM enrollment, except t
   const orphans = caRows.filter((r) => {
     if (r.event !== 'issued' || r.device === '') return false;
     const t = Date.parse(r.time);
-    return !enrollments.some((m) => m.device === r.device && t - Date.parse(m.time) >= 0 && t - Date.parse(m.time) <= 30 * 60_000);
+    return !enrollments.some(
+      (m) => m.device === r.device && t - Date.parse(m.time) >= 0 && t - Date.parse(m.time) <= 30 * 60_000,
+    );
   });
   assert.equal(orphans.length, 4, orphans.map((r) => `${r.time} ${r.device}`).join('; '));
   assert.equal(new Set(orphans.map((r) => r.device)).size, 1);

@@ -3,6 +3,16 @@
 // without any key material (so it is testable for determinism); `renderDemo` issues the real
 // certificates and CRL and renders the files.
 
+import {
+  type CaLogRecord,
+  caIssuanceCsv,
+  type MdmLogRecord,
+  mdmEnrollmentsCsv,
+  mdmOf,
+  SCEP_CONNECTOR,
+  TEMPLATES,
+  WORKLOAD_PROVISIONER,
+} from '../simulate/calog.ts';
 import { baselineEvents, locate, pickHumanService, sortEvents } from './activity.ts';
 import { CITIES, type City, SERVICES, type ServiceDef, TLS_CLIENTS, type TlsClientClass, WORKLOAD_SERVICES } from './catalog.ts';
 import { EcsFormatter, type GatewayEvent } from './ecs.ts';
@@ -19,16 +29,6 @@ import {
   userSubject,
 } from './plan.ts';
 import { createRng, type Rng } from './prng.ts';
-import {
-  type CaLogRecord,
-  caIssuanceCsv,
-  type MdmLogRecord,
-  mdmEnrollmentsCsv,
-  mdmOf,
-  SCEP_CONNECTOR,
-  TEMPLATES,
-  WORKLOAD_PROVISIONER,
-} from '../simulate/calog.ts';
 
 export const DEMO_DEFAULT_SEED = 'certsignal-demo-2026';
 /** Monday 2 February 2026, 00:00 UTC: the demo week runs Monday to Sunday. */
@@ -152,7 +152,9 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
   const newDeviceAt = Date.parse('2026-02-08T15:00:00Z');
   const matureBySunday = (u: FleetUser): boolean => {
     const own: Estate = { seed: estate.seed, users: [u], devices: estate.devices.filter((d) => d.owner === u.name) };
-    const evs = baselineEvents(own, devicePlans.certIdFor, { window, ...DEMO_RATES }).filter((e) => e.outcome === 'success' && e.ts < newDeviceAt);
+    const evs = baselineEvents(own, devicePlans.certIdFor, { window, ...DEMO_RATES }).filter(
+      (e) => e.outcome === 'success' && e.ts < newDeviceAt,
+    );
     return own.devices.some((d) => d.kind === 'laptop') && evs.length >= 24 && evs[evs.length - 1].ts - evs[0].ts >= 5.25 * DAY;
   };
   const newDeviceUser = take(matureBySunday);
@@ -257,7 +259,10 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
         device: device.id,
         scenario: 'a',
       });
-      const where = { ip: attackerIp(200 + i), geo: i % 2 === 0 || i === times.length - 1 ? churnUser.home : elsewhere(churnUser, i) };
+      const where = {
+        ip: attackerIp(200 + i),
+        geo: i % 2 === 0 || i === times.length - 1 ? churnUser.home : elsewhere(churnUser, i),
+      };
       ev('a', ts, churnUser.name, device, where, pickHumanService(rng), TLS_CLIENTS[device.tls], p.id);
       ev('a', ts + rng.int(2, 6) * MINUTE, churnUser.name, device, where, pickHumanService(rng), TLS_CLIENTS[device.tls], p.id);
     });
@@ -647,13 +652,28 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     const where = { ip: newDeviceUser.homeIp, geo: newDeviceUser.home };
     const history = events
       .filter((e) => e.user === newDeviceUser.name)
-      .concat(baselineEvents({ seed: estate.seed, users: [newDeviceUser], devices: estate.devices.filter((d) => d.owner === newDeviceUser.name) }, devicePlans.certIdFor, { window, ...DEMO_RATES }))
+      .concat(
+        baselineEvents(
+          { seed: estate.seed, users: [newDeviceUser], devices: estate.devices.filter((d) => d.owner === newDeviceUser.name) },
+          devicePlans.certIdFor,
+          { window, ...DEMO_RATES },
+        ),
+      )
       .filter((e) => e.outcome === 'success' && e.ts < newDeviceAt)
       .sort((x, y) => x.ts - y.ts);
     const known = history.length;
     const spanDays = ((history[known - 1].ts - history[0].ts) / DAY).toFixed(1);
     for (const t of ['15:12', '15:40']) {
-      ev('i', at4(`2026-02-08T${t}:00Z`), newDeviceUser.name, unknown, where, pickHumanService(rng4), TLS_CLIENTS.firefox, deviceCertId(laptop));
+      ev(
+        'i',
+        at4(`2026-02-08T${t}:00Z`),
+        newDeviceUser.name,
+        unknown,
+        where,
+        pickHumanService(rng4),
+        TLS_CLIENTS.firefox,
+        deviceCertId(laptop),
+      );
     }
     scenarios.push({
       id: 'i',
@@ -700,19 +720,56 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     if (!d) throw new Error(`certificate plan ${p.id} has no CA log entry`);
     if (p.authority === 'automation') {
       // The automation CA backdates notBefore by an hour; the renewal itself happens at 00:05 UTC.
-      caRecords.push({ ts: notBefore + HOUR, event: 'renewed', certId: p.id, ca: 'automation', requester: WORKLOAD_PROVISIONER, template: TEMPLATES.workload, user: d.owner, device: null });
+      caRecords.push({
+        ts: notBefore + HOUR,
+        event: 'renewed',
+        certId: p.id,
+        ca: 'automation',
+        requester: WORKLOAD_PROVISIONER,
+        template: TEMPLATES.workload,
+        user: d.owner,
+        device: null,
+      });
     } else if (d.kind === 'server') {
-      caRecords.push({ ts: notBefore, event: 'renewed', certId: p.id, ca: 'issuing', requester: WORKLOAD_PROVISIONER, template: TEMPLATES.server, user: d.owner, device: null });
+      caRecords.push({
+        ts: notBefore,
+        event: 'renewed',
+        certId: p.id,
+        ca: 'issuing',
+        requester: WORKLOAD_PROVISIONER,
+        template: TEMPLATES.server,
+        user: d.owner,
+        device: null,
+      });
     } else {
       mdmRecords.push(mdmRow(notBefore - logRng.int(2, 15) * MINUTE, d, 'enrolled'));
-      caRecords.push({ ts: notBefore, event: 'issued', certId: p.id, ca: 'issuing', requester: SCEP_CONNECTOR, template: TEMPLATES.device, user: d.owner, device: d.id });
+      caRecords.push({
+        ts: notBefore,
+        event: 'issued',
+        certId: p.id,
+        ca: 'issuing',
+        requester: SCEP_CONNECTOR,
+        template: TEMPLATES.device,
+        user: d.owner,
+        device: d.id,
+      });
     }
   }
   for (const r of revocations) {
     // The laptop is reported stolen: the MDM wipes it, then the connector revokes its certificate.
     const revokedAt = Date.parse(r.revokedAt);
     mdmRecords.push(mdmRow(revokedAt - logRng.int(5, 30) * MINUTE, revokedDevice, 'wiped'));
-    caRecords.push({ ts: revokedAt, event: 'revoked', certId: r.certId, ca: 'issuing', requester: SCEP_CONNECTOR, template: TEMPLATES.device, user: revokedUser.name, device: revokedDevice.id, reason: 'keyCompromise' });
+    caRecords.push({
+      ts: revokedAt,
+      event: 'revoked',
+      certId: r.certId,
+      ca: 'issuing',
+      requester: SCEP_CONNECTOR,
+      template: TEMPLATES.device,
+      user: revokedUser.name,
+      device: revokedDevice.id,
+      reason: 'keyCompromise',
+    });
   }
 
   const historicRng = createRng(`${seed}/crl-history`);
@@ -874,7 +931,9 @@ export function scenariosMarkdown(plan: DemoPlan, certificates: ReadonlyMap<stri
   lines.push('  enrolment and valid two years, from their office or home address during local working hours, and from a');
   lines.push('  mobile carrier address on phones. Each device keeps one TLS client (JA4) all week.');
   lines.push('- Every endpoint certificate in `ca-issuance.csv` is issued through the SCEP connector minutes after the');
-  lines.push("  device's enrollment in `mdm-enrollments.csv`; workload certificates are renewed by the provisioner, the server's too.");
+  lines.push(
+    "  device's enrollment in `mdm-enrollments.csv`; workload certificates are renewed by the provisioner, the server's too.",
+  );
   lines.push('- About 1% of requests are rejected by the gateway (`event.outcome: failure`, authorisation), spread at random.');
   lines.push("- The Device Issuing CA's CRL also lists three older, unrelated revocations from 2025.");
   lines.push('');
@@ -886,9 +945,15 @@ export function scenariosMarkdown(plan: DemoPlan, certificates: ReadonlyMap<stri
   lines.push('## Rules the demo cannot show');
   lines.push('');
   lines.push('`volume-spike` needs an account baseline of at least 7 days before the hour it judges, and `behaviour-anomaly`');
-  lines.push("needs accounts with 5 days of history and then 1,000 of their events before its model scores: the demo's one week of");
-  lines.push(`${plan.events.length} events is too short for either, and they stay quiet (learning, not seeing nothing). To see them, generate a`);
-  lines.push('longer labelled fleet with `certsignal simulate --out /tmp/fleet` (14 days, 200 accounts; see docs/simulate.md) and analyze it.');
+  lines.push(
+    "needs accounts with 5 days of history and then 1,000 of their events before its model scores: the demo's one week of",
+  );
+  lines.push(
+    `${plan.events.length} events is too short for either, and they stay quiet (learning, not seeing nothing). To see them, generate a`,
+  );
+  lines.push(
+    'longer labelled fleet with `certsignal simulate --out /tmp/fleet` (14 days, 200 accounts; see docs/simulate.md) and analyze it.',
+  );
   lines.push('');
   return lines.join('\n');
 }

@@ -4,8 +4,9 @@
 // attachments), depend on the service, the role and the device, and follow the working day;
 // workloads move steady volumes (narrow σ). A pure function of the seed, drawn from streams forked
 // per device and day so that adding events elsewhere never changes a session's volume.
-import type { DeviceKind, FleetDevice, FleetUser } from './estate.ts';
+
 import type { GatewayEvent } from './ecs.ts';
+import type { DeviceKind, FleetDevice, FleetUser } from './estate.ts';
 import { createRng, type Rng } from './prng.ts';
 
 const HOUR_MS = 3_600_000;
@@ -121,8 +122,7 @@ export function sessionBytes(
   const role = user?.role ?? '';
   const inBytes = logNormal(p.in, rng) * d * scale * (ROLE_IN[role] ?? 1) * DEVICE_IN[deviceKind ?? 'laptop'];
   let outBytes = logNormal(p.out, rng);
-  if (p.uploadShare > 0 && rng.next() < p.uploadShare)
-    outBytes += logNormal(p.upload, rng) * scale * (ROLE_UPLOAD[role] ?? 1);
+  if (p.uploadShare > 0 && rng.next() < p.uploadShare) outBytes += logNormal(p.upload, rng) * scale * (ROLE_UPLOAD[role] ?? 1);
   return { out: Math.max(floorOut, Math.round(outBytes)), in: Math.max(floorIn, Math.round(inBytes)) };
 }
 

@@ -3,12 +3,25 @@ import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createRootCA, createSelfSignedLeaf } from '../../tests/helpers/pki.ts';
-import { CertificateCache, CertificateParseError, canonicalSerialHex, isIssuedBy, parseCertificate, toDer } from './certificate.ts';
+import {
+  CertificateCache,
+  CertificateParseError,
+  canonicalSerialHex,
+  isIssuedBy,
+  parseCertificate,
+  toDer,
+} from './certificate.ts';
 
 describe('parseCertificate', () => {
   it('reads the fields node:crypto reads, and the SPKI digest of the key', async () => {
     const ca = await createRootCA();
-    const leaf = await ca.issue({ subject: 'CN=alice', dns: ['alice.example'], email: ['alice@example.com'], upn: ['alice@corp'], serial: '00ab' });
+    const leaf = await ca.issue({
+      subject: 'CN=alice',
+      dns: ['alice.example'],
+      email: ['alice@example.com'],
+      upn: ['alice@corp'],
+      serial: '00ab',
+    });
     const p = parseCertificate(leaf.pem);
     const x = new X509Certificate(leaf.pem);
     const spki = x.publicKey.export({ type: 'spki', format: 'der' });

@@ -4,9 +4,9 @@
 // critical extensions) still parse, and the SPKI digest is taken over the certificate's own
 // SubjectPublicKeyInfo bytes. Signatures are checked with node:crypto (`verifySignedData`).
 // Parsing is the expensive step, so each distinct certificate is parsed once and cached.
-import { createHash, createPublicKey, verify as cryptoVerify, constants, X509Certificate, type KeyObject } from 'node:crypto';
+import { constants, createHash, createPublicKey, verify as cryptoVerify, type KeyObject, X509Certificate } from 'node:crypto';
 import type { CertInfo, SubjectAltNames } from '../schema/event.ts';
-import { decodeDirectoryString, formatRdns, type DnAttribute } from './dn.ts';
+import { type DnAttribute, decodeDirectoryString, formatRdns } from './dn.ts';
 
 // ---------------------------------------------------------------------------------------------
 // DER reading
@@ -67,7 +67,10 @@ export function derChildren(buf: Uint8Array, node: DerNode): DerNode[] {
 function expectTag(node: DerNode | undefined, tag: number, what: string): DerNode {
   if (!node) throw new DerError('malformed', `${what} missing`);
   if (node.tag !== tag) {
-    throw new DerError('malformed', `${what}: expected tag 0x${tag.toString(16)}, got 0x${node.tag.toString(16)} at offset ${node.start}`);
+    throw new DerError(
+      'malformed',
+      `${what}: expected tag 0x${tag.toString(16)}, got 0x${node.tag.toString(16)} at offset ${node.start}`,
+    );
   }
   return node;
 }
@@ -119,7 +122,9 @@ export function serialFromInteger(content: Uint8Array): string {
     v -= 1n << BigInt(content.length * 8);
     return `-${(-v).toString(16)}`;
   }
-  const h = Buffer.from(content).toString('hex').replace(/^0+(?=.)/, '');
+  const h = Buffer.from(content)
+    .toString('hex')
+    .replace(/^0+(?=.)/, '');
   return h;
 }
 
@@ -428,7 +433,12 @@ function pssOptions(params: Buffer | null): { hash: string; saltLength: number }
  * Verify a signature over `signed` with the SubjectPublicKeyInfo `issuerSpki`.
  * Returns true/false, or null when it cannot be checked (unknown algorithm or key node:crypto cannot import).
  */
-export function verifySignedData(signed: Uint8Array, algorithm: SignatureAlgorithm, signature: Uint8Array, issuerSpki: Buffer): boolean | null {
+export function verifySignedData(
+  signed: Uint8Array,
+  algorithm: SignatureAlgorithm,
+  signature: Uint8Array,
+  issuerSpki: Buffer,
+): boolean | null {
   const key = importSpki(issuerSpki);
   if (!key) return null;
   try {
@@ -631,7 +641,10 @@ class ParsedCertificateImpl implements ParsedCertificate {
       try {
         this.x509Cached = new X509Certificate(this.der);
       } catch (err) {
-        throw new CertificateParseError('cert-unsupported-by-openssl', `OpenSSL cannot load this certificate: ${(err as Error).message}`);
+        throw new CertificateParseError(
+          'cert-unsupported-by-openssl',
+          `OpenSSL cannot load this certificate: ${(err as Error).message}`,
+        );
       }
     }
     return this.x509Cached;
@@ -651,7 +664,8 @@ function fail(err: unknown): never {
 export function parseCertificate(input: string | Uint8Array): ParsedCertificate {
   const raw = toDer(input);
   if (raw.length === 0) throw new CertificateParseError('cert-empty', 'certificate is empty');
-  if (raw[0] !== 0x30) throw new CertificateParseError('cert-not-der', 'not a certificate: neither PEM nor DER (no leading SEQUENCE)');
+  if (raw[0] !== 0x30)
+    throw new CertificateParseError('cert-not-der', 'not a certificate: neither PEM nor DER (no leading SEQUENCE)');
   try {
     return parseDer(raw);
   } catch (err) {
@@ -685,7 +699,8 @@ function parseDer(raw: Buffer): ParsedCertificate {
   let extensionsNode: DerNode | null = null;
   for (; i < f.length; i++) {
     if (f[i].tag === 0xa3) extensionsNode = f[i];
-    else if (f[i].tag !== 0x81 && f[i].tag !== 0x82 && f[i].tag !== 0xa1 && f[i].tag !== 0xa2) warnings.push(`unexpected-tbs-field:${f[i].tag}`);
+    else if (f[i].tag !== 0x81 && f[i].tag !== 0x82 && f[i].tag !== 0xa1 && f[i].tag !== 0xa2)
+      warnings.push(`unexpected-tbs-field:${f[i].tag}`);
   }
   if (validity.length !== 2) throw new DerError('malformed', 'validity must hold two times');
   const notBefore = decodeTime(der, validity[0]);
@@ -822,7 +837,15 @@ function parseDer(raw: Buffer): ParsedCertificate {
 const PARSED_EXTENSIONS = new Set(['2.5.29.17', '2.5.29.19', '2.5.29.37', '2.5.29.15', '2.5.29.14', '2.5.29.35', '2.5.29.31']);
 
 /** Extensions whose criticality we understand even though we do not use their content. */
-const KNOWN_CRITICAL = new Set(['2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.54', '1.3.6.1.5.5.7.1.1', '1.3.6.1.5.5.7.1.24']);
+const KNOWN_CRITICAL = new Set([
+  '2.5.29.30',
+  '2.5.29.32',
+  '2.5.29.33',
+  '2.5.29.36',
+  '2.5.29.54',
+  '1.3.6.1.5.5.7.1.1',
+  '1.3.6.1.5.5.7.1.24',
+]);
 
 /** The most specific CN (last in DER order), decoded; null when absent or not a string. */
 function commonNameFromDer(der: Buffer, nameNode: DerNode): string | null {
@@ -891,7 +914,10 @@ export class CertificateCache {
         return remembered.value;
       }
     }
-    const key = typeof input === 'string' ? input : `der:${Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('base64')}`;
+    const key =
+      typeof input === 'string'
+        ? input
+        : `der:${Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('base64')}`;
     const found = this.map.get(key);
     if (found !== undefined) {
       this.hits++;

@@ -20,12 +20,19 @@ function tlv(tag: number, content: Buffer): Buffer {
 function utf8Name(rdns: [string, string][]): Buffer {
   return tlv(
     0x30,
-    Buffer.concat(rdns.map(([oidHex, value]) => tlv(0x31, tlv(0x30, Buffer.concat([tlv(0x06, Buffer.from(oidHex, 'hex')), tlv(0x0c, Buffer.from(value, 'utf8'))]))))),
+    Buffer.concat(
+      rdns.map(([oidHex, value]) =>
+        tlv(0x31, tlv(0x30, Buffer.concat([tlv(0x06, Buffer.from(oidHex, 'hex')), tlv(0x0c, Buffer.from(value, 'utf8'))]))),
+      ),
+    ),
   );
 }
 
 async function certWithName(name: x509.JsonName | Buffer): Promise<string> {
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as { publicKey: webcrypto.CryptoKey; privateKey: webcrypto.CryptoKey };
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as unknown as {
+    publicKey: webcrypto.CryptoKey;
+    privateKey: webcrypto.CryptoKey;
+  };
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
     name: Buffer.isBuffer(name) ? new x509.Name(new Uint8Array(name)) : new x509.Name(name),
@@ -65,7 +72,12 @@ describe('names read from certificate DER', () => {
 
   it('keeps non-ASCII UTF-8 as is and round-trips through canonicalDn', async () => {
     // @peculiar/x509's JSON names cannot carry non-ASCII text: build the Name DER directly.
-    const pem = await certWithName(utf8Name([['550403', 'Zoë "Z" Müller'], ['55040b', 'R&D']]));
+    const pem = await certWithName(
+      utf8Name([
+        ['550403', 'Zoë "Z" Müller'],
+        ['55040b', 'R&D'],
+      ]),
+    );
     const subject = parseCertificate(pem).info.subject as string;
     assert.equal(subject, 'OU=R&D,CN=Zoë \\"Z\\" Müller');
     assert.equal(canonicalDn(subject), subject);
@@ -75,7 +87,10 @@ describe('names read from certificate DER', () => {
 describe('canonicalDn', () => {
   it('reads OpenSSL RFC 2253 output (Zeek, nginx): escaped UTF-8 bytes, long names, multi-valued RDNs', () => {
     assert.equal(canonicalDn('CN=Zo\\C3\\AB,O=Acme\\, Inc.,C=US'), 'CN=Zoë,O=Acme\\, Inc.,C=US');
-    assert.equal(canonicalDn('emailAddress=a@b.c,CN=x,street=Main 1,postalCode=123'), 'emailAddress=a@b.c,CN=x,STREET=Main 1,2.5.4.17=123');
+    assert.equal(
+      canonicalDn('emailAddress=a@b.c,CN=x,street=Main 1,postalCode=123'),
+      'emailAddress=a@b.c,CN=x,STREET=Main 1,2.5.4.17=123',
+    );
     assert.equal(canonicalDn('L=TURNBKL+CN=SERVR'), 'CN=SERVR+L=TURNBKL');
     assert.equal(canonicalDn('serialNumber=1Bc=\\0D\\0A+L=nc:S+CN=nc:S'), '2.5.4.5=1Bc=\\0D\\0A+CN=nc:S+L=nc:S');
   });

@@ -39,19 +39,33 @@ const OID_TO_SHORT: Record<string, string> = {
  * Covers RFC 4514, OpenSSL short and long names, Suricata (`Email`) and ECS usage.
  */
 const NAME_TO_CANONICAL: Record<string, string> = {
-  cn: 'CN', commonname: 'CN',
-  l: 'L', localityname: 'L',
-  st: 'ST', s: 'ST', stateorprovincename: 'ST',
-  o: 'O', organizationname: 'O',
-  ou: 'OU', organizationalunitname: 'OU',
-  c: 'C', countryname: 'C',
-  street: 'STREET', streetaddress: 'STREET',
-  dc: 'DC', domaincomponent: 'DC',
-  uid: 'UID', userid: 'UID',
-  emailaddress: 'emailAddress', email: 'emailAddress', e: 'emailAddress',
+  cn: 'CN',
+  commonname: 'CN',
+  l: 'L',
+  localityname: 'L',
+  st: 'ST',
+  s: 'ST',
+  stateorprovincename: 'ST',
+  o: 'O',
+  organizationname: 'O',
+  ou: 'OU',
+  organizationalunitname: 'OU',
+  c: 'C',
+  countryname: 'C',
+  street: 'STREET',
+  streetaddress: 'STREET',
+  dc: 'DC',
+  domaincomponent: 'DC',
+  uid: 'UID',
+  userid: 'UID',
+  emailaddress: 'emailAddress',
+  email: 'emailAddress',
+  e: 'emailAddress',
   serialnumber: '2.5.4.5',
-  sn: '2.5.4.4', surname: '2.5.4.4',
-  gn: '2.5.4.42', givenname: '2.5.4.42',
+  sn: '2.5.4.4',
+  surname: '2.5.4.4',
+  gn: '2.5.4.42',
+  givenname: '2.5.4.42',
   title: '2.5.4.12',
   initials: '2.5.4.43',
   generationqualifier: '2.5.4.44',
@@ -63,9 +77,12 @@ const NAME_TO_CANONICAL: Record<string, string> = {
   postofficebox: '2.5.4.18',
   businesscategory: '2.5.4.15',
   organizationidentifier: '2.5.4.97',
-  jurisdictionc: '1.3.6.1.4.1.311.60.2.1.3', jurisdictioncountryname: '1.3.6.1.4.1.311.60.2.1.3',
-  jurisdictionst: '1.3.6.1.4.1.311.60.2.1.2', jurisdictionstateorprovincename: '1.3.6.1.4.1.311.60.2.1.2',
-  jurisdictionl: '1.3.6.1.4.1.311.60.2.1.1', jurisdictionlocalityname: '1.3.6.1.4.1.311.60.2.1.1',
+  jurisdictionc: '1.3.6.1.4.1.311.60.2.1.3',
+  jurisdictioncountryname: '1.3.6.1.4.1.311.60.2.1.3',
+  jurisdictionst: '1.3.6.1.4.1.311.60.2.1.2',
+  jurisdictionstateorprovincename: '1.3.6.1.4.1.311.60.2.1.2',
+  jurisdictionl: '1.3.6.1.4.1.311.60.2.1.1',
+  jurisdictionlocalityname: '1.3.6.1.4.1.311.60.2.1.1',
   unstructuredname: '1.2.840.113549.1.9.2',
 };
 
@@ -207,7 +224,11 @@ export function decodeDirectoryString(tag: number, content: Uint8Array): string 
  * escapes (`\,` and `\XX` hex bytes, decoded as UTF-8 as OpenSSL writes them) and quoted values.
  * Returns the value and the end position.
  */
-function readEscapedValue(text: string, pos: number, isSeparator: (i: number) => boolean): { value: string; end: number; hex: boolean } {
+function readEscapedValue(
+  text: string,
+  pos: number,
+  isSeparator: (i: number) => boolean,
+): { value: string; end: number; hex: boolean } {
   // `#hex` form
   if (text[pos] === '#') {
     let end = pos + 1;

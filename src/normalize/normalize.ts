@@ -51,7 +51,10 @@ export class Normalizer {
     let certificate: CertInfo | null = null;
     let client: ParsedCertificate | null = null;
     if (obs.client_certificate) {
-      const r = certInfoFromRaw(obs.client_certificate, this.certCache, this.diagnostics, { ...where, field: 'client_certificate' });
+      const r = certInfoFromRaw(obs.client_certificate, this.certCache, this.diagnostics, {
+        ...where,
+        field: 'client_certificate',
+      });
       certificate = r.info;
       client = r.parsed;
     }

@@ -73,11 +73,16 @@ describe('certInfoFromRaw', () => {
 
   it('reports unreadable logged fields as diagnostics with file:line:field', () => {
     const d = new Diagnostics();
-    const { info } = certInfoFromRaw({ serial: 'xyz', sha256: 'abc', not_after: 'soon', subject: 'alice' }, new CertificateCache(), d, {
-      file: 'f.log',
-      line: 7,
-      field: 'client_certificate',
-    });
+    const { info } = certInfoFromRaw(
+      { serial: 'xyz', sha256: 'abc', not_after: 'soon', subject: 'alice' },
+      new CertificateCache(),
+      d,
+      {
+        file: 'f.log',
+        line: 7,
+        field: 'client_certificate',
+      },
+    );
     assert.equal(info.serial, null);
     assert.equal(info.subject, null);
     assert.deepEqual([...d.counts.keys()].sort(), ['cert-bad-date', 'cert-bad-digest', 'cert-bad-dn', 'cert-bad-serial']);
@@ -90,7 +95,11 @@ describe('certInfoFromRaw', () => {
     const leaf = await ca.issue({ subject: 'CN=alice, O=Example' });
     const d = new Diagnostics();
     const cache = new CertificateCache();
-    const { info, parsed } = certInfoFromRaw({ pem: leaf.pem, sha256: 'aa'.repeat(32), serial: '01', subject: 'CN=mallory' }, cache, d);
+    const { info, parsed } = certInfoFromRaw(
+      { pem: leaf.pem, sha256: 'aa'.repeat(32), serial: '01', subject: 'CN=mallory' },
+      cache,
+      d,
+    );
     assert.ok(parsed);
     assert.equal(info.source, 'der');
     assert.equal(info.subject_cn, 'alice');

@@ -92,7 +92,8 @@ function loggedInfo(raw: RawCertificate, diagnostics?: Diagnostics, where?: RawC
   const dn = (text: string | null | undefined, name: string): string | null => {
     if (text === null || text === undefined || text.trim() === '') return null;
     const c = memoDn(text, syntax);
-    if (c === null) report(diagnostics, where, 'cert-bad-dn', `${name} "${text}" is not a distinguished name in ${syntax} syntax`);
+    if (c === null)
+      report(diagnostics, where, 'cert-bad-dn', `${name} "${text}" is not a distinguished name in ${syntax} syntax`);
     return c;
   };
   const subject = dn(raw.subject, 'subject');
@@ -101,7 +102,8 @@ function loggedInfo(raw: RawCertificate, diagnostics?: Diagnostics, where?: RawC
   let serial: string | null = null;
   if (raw.serial !== null && raw.serial !== undefined && raw.serial !== '') {
     serial = canonicalSerial(raw.serial, raw.serial_format ?? 'hex');
-    if (serial === null) report(diagnostics, where, 'cert-bad-serial', `serial "${raw.serial}" is not ${raw.serial_format ?? 'hex'}`);
+    if (serial === null)
+      report(diagnostics, where, 'cert-bad-serial', `serial "${raw.serial}" is not ${raw.serial_format ?? 'hex'}`);
   }
 
   // Digests are told apart by length: sources disagree on which one they log under which name.
@@ -155,7 +157,12 @@ function loggedInfo(raw: RawCertificate, diagnostics?: Diagnostics, where?: RawC
 const matchingDigests = new WeakMap<ParsedCertificate, Set<string>>();
 
 /** Logged digest/serial that contradicts the bytes → `cert-field-mismatch` warning. */
-function checkAgainstBytes(raw: RawCertificate, parsed: ParsedCertificate, diagnostics?: Diagnostics, where?: RawCertWhere): void {
+function checkAgainstBytes(
+  raw: RawCertificate,
+  parsed: ParsedCertificate,
+  diagnostics?: Diagnostics,
+  where?: RawCertWhere,
+): void {
   if (!diagnostics) return;
   const info = parsed.info;
   // Logs repeat one certificate with the same (e.g. upper-case) spelling: check each spelling once.
@@ -165,12 +172,24 @@ function checkAgainstBytes(raw: RawCertificate, parsed: ParsedCertificate, diagn
     const d = canonicalDigest(logged);
     const expected = d?.length === 40 ? info.sha1 : info.sha256;
     if (d === expected) rememberMatch(parsed, logged);
-    else report(diagnostics, where, 'cert-field-mismatch', `logged fingerprint ${logged} does not match the certificate bytes (${expected}); the bytes win`);
+    else
+      report(
+        diagnostics,
+        where,
+        'cert-field-mismatch',
+        `logged fingerprint ${logged} does not match the certificate bytes (${expected}); the bytes win`,
+      );
   }
   if (raw.serial && raw.serial !== info.serial && !ok?.has(raw.serial)) {
     const s = canonicalSerial(raw.serial, raw.serial_format ?? 'hex');
     if (s === info.serial) rememberMatch(parsed, raw.serial);
-    else report(diagnostics, where, 'cert-field-mismatch', `logged serial ${raw.serial} does not match the certificate bytes (${info.serial}); the bytes win`);
+    else
+      report(
+        diagnostics,
+        where,
+        'cert-field-mismatch',
+        `logged serial ${raw.serial} does not match the certificate bytes (${info.serial}); the bytes win`,
+      );
   }
 }
 
@@ -230,7 +249,9 @@ function memoLoggedInfo(raw: RawCertificate, diagnostics?: Diagnostics, where?: 
   let memo = loggedMemo.get(key);
   if (memo === undefined) {
     const problems: { reason: string; message: string }[] = [];
-    const collector = { warn: (d: { reason: string; message: string }) => problems.push({ reason: d.reason, message: d.message }) } as unknown as Diagnostics;
+    const collector = {
+      warn: (d: { reason: string; message: string }) => problems.push({ reason: d.reason, message: d.message }),
+    } as unknown as Diagnostics;
     memo = { info: loggedInfo(raw, collector), problems };
     if (loggedMemo.size >= LOGGED_MEMO_MAX) loggedMemo.clear();
     loggedMemo.set(key, memo);

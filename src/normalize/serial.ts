@@ -12,7 +12,10 @@ const DEC_RE = /^-?[0-9]+$/;
  * `hex` accepts `00:C7:D4`, `c7d4`, `0xC7D4`, `C7 D4`; `decimal` (step-ca, AD CS in places)
  * accepts base-10 digits and converts them.
  */
-export function canonicalSerial(text: string | number | bigint | null | undefined, format: 'hex' | 'decimal' = 'hex'): string | null {
+export function canonicalSerial(
+  text: string | number | bigint | null | undefined,
+  format: 'hex' | 'decimal' = 'hex',
+): string | null {
   if (text === null || text === undefined) return null;
   if (typeof text === 'number' || typeof text === 'bigint') {
     if (typeof text === 'number' && !Number.isSafeInteger(text)) return null;

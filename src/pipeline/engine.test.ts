@@ -121,7 +121,8 @@ const deferred: Rule<{ enabled: boolean }> = {
         held.push(event);
       },
       finish(emit) {
-        for (const event of held) emit({ rule: 'test-deferred', summary: 'held', dedup_key: String(event.ts), event, evidence: {} });
+        for (const event of held)
+          emit({ rule: 'test-deferred', summary: 'held', dedup_key: String(event.ts), event, evidence: {} });
       },
     };
   },
@@ -133,9 +134,15 @@ test('rules see only the event kinds they declare (default: authentication)', ()
   assert.equal(e.process(makeEvent({ user: 'mallory', device: 'd1', kind: 'issuance' })).length, 0);
   assert.equal(e.process(makeEvent({ user: 'mallory', device: 'd2', kind: 'enrollment' })).length, 0);
   const auth = e.process(makeEvent({ user: 'mallory', device: 'd3' }));
-  assert.deepEqual(auth.map((a) => a.rule), ['test-mallory']);
+  assert.deepEqual(
+    auth.map((a) => a.rule),
+    ['test-mallory'],
+  );
   const last = e.finish();
-  assert.deepEqual(last.map((a) => a.rule), ['test-deferred']);
+  assert.deepEqual(
+    last.map((a) => a.rule),
+    ['test-deferred'],
+  );
   assert.equal(last[0].device, 'd1');
   assert.equal(e.stats.alerts, 2);
 });

@@ -1,8 +1,9 @@
 // The detection core: normalized (and enriched) events in, alerts out. Synchronous and free of
 // I/O so the same engine serves batch `analyze`, inline `serve` and, later, stream workers.
 // Rules emit signals → allowlists → analyst-feedback suppressions → entity risk with decay → policy → alert.
-import { type Rule, type RuleContext, type RuleInstance, ruleEventKinds, type Signal } from '../detect/types.ts';
+
 import { StateRegistry } from '../detect/state.ts';
+import { type Rule, type RuleContext, type RuleInstance, ruleEventKinds, type Signal } from '../detect/types.ts';
 import type { Diagnostics } from '../diagnostics.ts';
 import { decide, type PolicyConfig } from '../policy/policy.ts';
 import type { Alert } from '../schema/alert.ts';

@@ -3,10 +3,10 @@
 // analyst-feedback suppressions loaded from the state store.
 import { allowlistMatches, type Config } from '../config/config.ts';
 import { RULES } from '../detect/registry.ts';
+import { StateRegistry } from '../detect/state.ts';
 import type { Rule, RuleContext } from '../detect/types.ts';
 import type { Diagnostics } from '../diagnostics.ts';
 import type { FeedbackSuppressions } from '../feedback/suppressions.ts';
-import { StateRegistry } from '../detect/state.ts';
 import { DetectionEngine } from './engine.ts';
 
 export function createEngine(
@@ -24,7 +24,10 @@ export function createEngine(
   const feedback = options.feedback;
   const ruleConfig: Record<string, Record<string, unknown>> = {};
   for (const rule of rules) {
-    const cfg = { ...(rule.defaults as Record<string, unknown>), ...((config.rules as Record<string, Record<string, unknown> | undefined>)[rule.meta.id] ?? {}) };
+    const cfg = {
+      ...(rule.defaults as Record<string, unknown>),
+      ...((config.rules as Record<string, Record<string, unknown> | undefined>)[rule.meta.id] ?? {}),
+    };
     if ('exempt_issuers' in cfg) {
       cfg.exempt_issuers = [...new Set([...((cfg.exempt_issuers as string[]) ?? []), ...config.automation_issuers])];
     }
@@ -41,7 +44,10 @@ export function createEngine(
     },
     policy: { thresholds: config.scoring.thresholds, actions: config.scoring.actions },
     facts,
-    allowlisted: config.allowlists.length > 0 ? (signal) => allowlistMatches(config, signal, { diagnostics: options.diagnostics }) : undefined,
+    allowlisted:
+      config.allowlists.length > 0
+        ? (signal) => allowlistMatches(config, signal, { diagnostics: options.diagnostics })
+        : undefined,
     suppressedByFeedback: feedback && feedback.size > 0 ? (signal) => feedback.match(signal) !== null : undefined,
     diagnostics: options.diagnostics,
   });

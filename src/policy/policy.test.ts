@@ -12,7 +12,10 @@ test('score bands follow the seed: >80 deny, 40–80 step-up, below allow', () =
 });
 
 test('thresholds and actions are configurable', () => {
-  const policy = { thresholds: { medium: 10, high: 20, critical: 30 }, actions: { ...DEFAULT_POLICY.actions, medium: 'allow' as const } };
+  const policy = {
+    thresholds: { medium: 10, high: 20, critical: 30 },
+    actions: { ...DEFAULT_POLICY.actions, medium: 'allow' as const },
+  };
   assert.equal(severityFor(15, policy), 'medium');
   assert.equal(decide(15, policy).action, 'allow');
 });

@@ -5,12 +5,7 @@ import { type Static, Type } from 'typebox';
 
 export const ALERT_SCHEMA_VERSION = 1;
 
-export const Severity = Type.Union([
-  Type.Literal('low'),
-  Type.Literal('medium'),
-  Type.Literal('high'),
-  Type.Literal('critical'),
-]);
+export const Severity = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')]);
 export type Severity = Static<typeof Severity>;
 export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
@@ -21,7 +16,10 @@ const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 export const AlertSchema = Type.Object(
   {
-    id: Type.String({ description: 'Deterministic: same input, same id, in every run and process.', pattern: '^cs-[0-9a-f]{24}$' }),
+    id: Type.String({
+      description: 'Deterministic: same input, same id, in every run and process.',
+      pattern: '^cs-[0-9a-f]{24}$',
+    }),
     rule: Type.String({ description: 'Rule id, e.g. cert-churn.' }),
     title: Type.String(),
     severity: Severity,

@@ -1,7 +1,7 @@
 // Turns a rule's Signal plus the entity's risk into an Alert record (the public output contract).
 import { createHash } from 'node:crypto';
 import type { EntityRef, Signal } from '../detect/types.ts';
-import { ALERT_SCHEMA_VERSION, type Action, type Alert, type Severity } from '../schema/alert.ts';
+import { type Action, ALERT_SCHEMA_VERSION, type Alert, type Severity } from '../schema/alert.ts';
 import type { NormalizedEvent } from '../schema/event.ts';
 
 /**

@@ -405,7 +405,7 @@ export async function simulateFleet(options: SimulateFleetOptions): Promise<Simu
       '# rotation from being reported as certificate churn.',
       'automation_issuers:',
       `  - "${dnToRfc4514(AUTOMATION_DN)}"`,
-      '# The MDM\'s SCEP connector and the workload provisioner request certificates for others by design',
+      "# The MDM's SCEP connector and the workload provisioner request certificates for others by design",
       '# (ca/issuance.csv names them as requester of every device and workload certificate).',
       'rules:',
       '  requester-subject-mismatch:',

@@ -2,8 +2,8 @@
 // injected attack and benign behaviour, decided from the seed before any key exists (so the
 // structure is testable for determinism). `index.ts` issues the certificates and writes the files.
 import {
-  baselineEvents,
   ByteAssigner,
+  baselineEvents,
   type CertPlan,
   CITIES,
   type City,
@@ -27,14 +27,7 @@ import {
   totalBytes,
   userSubject,
 } from '../fleet/index.ts';
-import {
-  type CaLogRecord,
-  type MdmLogRecord,
-  mdmOf,
-  SCEP_CONNECTOR,
-  TEMPLATES,
-  WORKLOAD_PROVISIONER,
-} from './calog.ts';
+import { type CaLogRecord, type MdmLogRecord, mdmOf, SCEP_CONNECTOR, TEMPLATES, WORKLOAD_PROVISIONER } from './calog.ts';
 import { SIM_TLS_CLIENTS, updatedClient } from './tls.ts';
 import type { AttackType, BenignBehaviour, SimulateOptions } from './types.ts';
 
@@ -799,7 +792,9 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       description: `${victim.name}'s laptop, from home at local night, touches ${targets.length} internal services it never used before (${targets
         .slice(0, 4)
         .map((s) => s.name)
-        .join(', ')}, …) in ${Math.round((ts - at) / MINUTE)} min${peerMature ? '' : ' — less than a day into the data, before any peer group is mature: no rule is expected to fire'}`,
+        .join(
+          ', ',
+        )}, …) in ${Math.round((ts - at) / MINUTE)} min${peerMature ? '' : ' — less than a day into the data, before any peer group is mature: no rule is expected to fire'}`,
     });
   }
 
@@ -814,7 +809,10 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       if (!e.user) continue;
       if (!firstEvent.has(e.user)) firstEvent.set(e.user, e.ts);
       let set = activeDays.get(e.user);
-      if (!set) activeDays.set(e.user, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        activeDays.set(e.user, set);
+      }
       set.add(Math.floor((e.ts - start) / DAY));
     }
     const historyOk = (u: FleetUser): boolean =>
@@ -1072,7 +1070,14 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
     // IT retires the old laptop from the MDM a day or two later.
     const retired = at + r.int(20, 60) * HOUR;
     if (retired < end)
-      mdmExtra.push({ ts: retired, device: old.id, action: 'unenrolled', user: user.name, ...mdmOf(old), serial: hardwareSerial(old) });
+      mdmExtra.push({
+        ts: retired,
+        device: old.id,
+        action: 'unenrolled',
+        user: user.name,
+        ...mdmOf(old),
+        serial: hardwareSerial(old),
+      });
     for (const e of baselineEvents({ seed: `${seed}/${id}`, users: [user], devices: [fresh] }, (d) => deviceCertId(d), {
       window,
     })) {
@@ -1234,8 +1239,7 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
     // requests. Its baseline contains the volume from the first night, which is what a volume rule
     // must tolerate.
     const services = estate.users.filter((u) => u.kind === 'service');
-    const svc =
-      services.find((u) => u.name === 'svc-backup') ?? services.find((u) => u.name !== 'svc-reporting') ?? services[0];
+    const svc = services.find((u) => u.name === 'svc-backup') ?? services.find((u) => u.name !== 'svc-reporting') ?? services[0];
     const server = estate.devices.find((d) => d.owner === svc.name) as FleetDevice;
     const target = { name: 'backup-api', domain: 'backup.internal.example.com' };
     let total = 0;
@@ -1244,7 +1248,16 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       let ts = start + day * DAY + HOUR + r.int(0, 20) * MINUTE;
       const n = r.int(10, 14);
       for (let i = 0; i < n; i++) {
-        ev(id, ts, svc.name, server.id, { ip: server.internalIp ?? svc.homeIp, geo: null }, target, clientOf(server), devicePlans.certIdFor(server, ts));
+        ev(
+          id,
+          ts,
+          svc.name,
+          server.id,
+          { ip: server.internalIp ?? svc.homeIp, geo: null },
+          target,
+          clientOf(server),
+          devicePlans.certIdFor(server, ts),
+        );
         const e = added[added.length - 1];
         e.bytesOut = Math.round(350_000_000 * Math.exp(0.2 * (r.next() + r.next() + r.next() - 1.5) * 2));
         e.bytesIn = r.int(40_000, 80_000);
@@ -1353,19 +1366,49 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       // Servers are not MDM-managed. Their certificates are renewals by the provisioner (the
       // server had one before the export starts), which is what a renewal proves: the old key.
       if (p.id === gateway.id) {
-        caRecords.push({ ts: notBefore, event: 'renewed', certId: p.id, ca: 'issuing', requester: WORKLOAD_PROVISIONER, template: TEMPLATES.web, user: null, device: null });
+        caRecords.push({
+          ts: notBefore,
+          event: 'renewed',
+          certId: p.id,
+          ca: 'issuing',
+          requester: WORKLOAD_PROVISIONER,
+          template: TEMPLATES.web,
+          user: null,
+          device: null,
+        });
         continue;
       }
       const d = deviceByCert.get(p.id);
       if (!d) throw new Error(`certificate plan ${p.id} has no CA log entry`);
       if (d.kind === 'server') {
-        caRecords.push({ ts: notBefore, event: 'renewed', certId: p.id, ca: 'issuing', requester: WORKLOAD_PROVISIONER, template: TEMPLATES.server, user: d.owner, device: null });
+        caRecords.push({
+          ts: notBefore,
+          event: 'renewed',
+          certId: p.id,
+          ca: 'issuing',
+          requester: WORKLOAD_PROVISIONER,
+          template: TEMPLATES.server,
+          user: d.owner,
+          device: null,
+        });
         continue;
       }
       mdmRecords.push(mdmRow(notBefore - logRng.int(2, 15) * MINUTE, d, 'enrolled'));
-      caRecords.push({ ts: notBefore, event: 'issued', certId: p.id, ca: 'issuing', requester: SCEP_CONNECTOR, template: TEMPLATES.device, user: d.owner, device: d.id });
+      caRecords.push({
+        ts: notBefore,
+        event: 'issued',
+        certId: p.id,
+        ca: 'issuing',
+        requester: SCEP_CONNECTOR,
+        template: TEMPLATES.device,
+        user: d.owner,
+        device: d.id,
+      });
     }
-    const revoked = [...revocations.map((r) => ({ ...r, device: deviceByCert.get(r.certId) as FleetDevice })), ...historicDevices];
+    const revoked = [
+      ...revocations.map((r) => ({ ...r, device: deviceByCert.get(r.certId) as FleetDevice })),
+      ...historicDevices,
+    ];
     for (const r of revoked) {
       // The device is reported lost or stolen: the MDM wipes it, then the connector revokes its certificate.
       mdmRecords.push(mdmRow(r.revokedAt - logRng.int(5, 30) * MINUTE, r.device, 'wiped'));

@@ -55,7 +55,8 @@ export const PROMISED_SEVERITY: Readonly<Record<AttackType, SeverityPromise>> = 
   },
   'data-exfiltration': {
     severity: 'low',
-    reason: 'a burst of 40–120 requests may cross the 30-request floor first: volume-spike requests (35), a weak signal by design',
+    reason:
+      'a burst of 40–120 requests may cross the 30-request floor first: volume-spike requests (35), a weak signal by design',
     variants: {
       'large-requests': {
         severity: 'medium',

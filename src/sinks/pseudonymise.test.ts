@@ -17,9 +17,24 @@ async function alertFor(user: string) {
       summary: `Certificate "${event.certificate?.subject}" used by ${user} from lt-alice-01`,
       dedup_key: 'k',
       event,
-      evidence: { certificate: { subject: event.certificate?.subject, issuer: event.certificate?.issuer, san_email: [`${user}@example.com`] } },
+      evidence: {
+        certificate: {
+          subject: event.certificate?.subject,
+          issuer: event.certificate?.issuer,
+          san_email: [`${user}@example.com`],
+        },
+      },
     },
-    { entity: { kind: 'user', id: user }, weight: 70, prior: 0, score: 70, signalsInWindow: 1, severity: 'medium', action: 'step-up', title: 't' },
+    {
+      entity: { kind: 'user', id: user },
+      weight: 70,
+      prior: 0,
+      score: 70,
+      signalsInWindow: 1,
+      severity: 'medium',
+      action: 'step-up',
+      title: 't',
+    },
   );
 }
 

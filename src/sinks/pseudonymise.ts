@@ -79,7 +79,13 @@ export class Pseudonymiser {
     };
     const out = rewrite(incident, replace) as Incident;
     // Digests are not personal, and a name that happens to be a substring of one must not break it.
-    return { ...out, id: incident.id, alerts: incident.alerts, merged: incident.merged, entities: { ...out.entities, keys: incident.entities.keys } };
+    return {
+      ...out,
+      id: incident.id,
+      alerts: incident.alerts,
+      merged: incident.merged,
+      entities: { ...out.entities, keys: incident.entities.keys },
+    };
   }
 }
 
@@ -102,7 +108,8 @@ function collect(value: unknown, key: string | null, found: Set<string>): void {
   if (value !== null && typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     // An entity reference names a person only when it is a user or device.
-    if (typeof obj.kind === 'string' && typeof obj.id === 'string' && (obj.kind === 'user' || obj.kind === 'device')) found.add(obj.id);
+    if (typeof obj.kind === 'string' && typeof obj.id === 'string' && (obj.kind === 'user' || obj.kind === 'device'))
+      found.add(obj.id);
     for (const [k, v] of Object.entries(obj)) collect(v, k, found);
   }
 }

@@ -56,12 +56,18 @@ export function renderAlertTable(alerts: readonly Alert[], width = process.stdou
  * severity, score, action, time span, entities, summary, escalation) above its alerts; a
  * single-alert incident is just its alert row. Incidents in order of their first alert.
  */
-export function renderIncidentTable(incidents: readonly Incident[], alerts: readonly Alert[], width = process.stdout.columns ?? 160): string {
+export function renderIncidentTable(
+  incidents: readonly Incident[],
+  alerts: readonly Alert[],
+  width = process.stdout.columns ?? 160,
+): string {
   if (alerts.length === 0 && incidents.length === 0) return 'No alerts.';
   const byId = new Map(alerts.map((a) => [a.id, a]));
   const placed = new Set<string>();
   const table = alertTable(width);
-  const ordered = [...incidents].sort((a, b) => (a.first_time < b.first_time ? -1 : a.first_time > b.first_time ? 1 : a.id < b.id ? -1 : 1));
+  const ordered = [...incidents].sort((a, b) =>
+    a.first_time < b.first_time ? -1 : a.first_time > b.first_time ? 1 : a.id < b.id ? -1 : 1,
+  );
   for (const incident of ordered) {
     const members = incident.alerts.map((id) => byId.get(id)).filter((a): a is Alert => a !== undefined);
     for (const a of members) placed.add(a.id);
@@ -81,12 +87,19 @@ export function renderIncidentTable(incidents: readonly Incident[], alerts: read
 function incidentHeading(i: Incident, earlier: number): string {
   const colour = SEVERITY_COLOUR[i.severity];
   const span = `${i.first_time.replace('T', ' ').slice(0, 16)} → ${i.last_time.replace('T', ' ').slice(i.first_time.slice(0, 10) === i.last_time.slice(0, 10) ? 11 : 0, 16)} UTC`;
-  const who = [...i.entities.users, ...i.entities.devices, ...i.entities.keys.map((k) => `key ${k.slice(0, 12)}…`), ...i.entities.source_ips];
+  const who = [
+    ...i.entities.users,
+    ...i.entities.devices,
+    ...i.entities.keys.map((k) => `key ${k.slice(0, 12)}…`),
+    ...i.entities.source_ips,
+  ];
   const lines = [
     `${pc.bold(`incident ${i.id}`)}  ${colour(i.severity)}  score ${Math.round(i.score)}  ${i.action}  ${span}${i.status === 'open' ? '  (open)' : ''}`,
     `entities: ${who.join(', ')}`,
     i.summary +
-      (i.escalation.escalated ? ` — escalated: strongest alert alone ${i.escalation.strongest_alert}, together ${i.severity}` : '') +
+      (i.escalation.escalated
+        ? ` — escalated: strongest alert alone ${i.escalation.strongest_alert}, together ${i.severity}`
+        : '') +
       (earlier > 0 ? ` (${earlier} alert(s) reported by an earlier run)` : ''),
   ];
   return lines.join('\n');
@@ -120,12 +133,18 @@ export function renderSummary(stats: AnalyzeStats): string {
   // Which geolocation database was used, how old it is, and what it could locate (docs/geo.md).
   const geo = stats.geoip;
   if (geo?.database) {
-    const counts = Object.entries(geo.statuses).map(([status, n]) => `${status} ${n}`).join(', ');
-    lines.push(`geoip: ${geo.database.database_type} built ${geo.database.build_date?.slice(0, 10) ?? 'unknown'} (${geo.database.path})${counts ? ` — events by geo_status: ${counts}` : ''}`);
+    const counts = Object.entries(geo.statuses)
+      .map(([status, n]) => `${status} ${n}`)
+      .join(', ');
+    lines.push(
+      `geoip: ${geo.database.database_type} built ${geo.database.build_date?.slice(0, 10) ?? 'unknown'} (${geo.database.path})${counts ? ` — events by geo_status: ${counts}` : ''}`,
+    );
   }
   if (stats.ocsp) lines.push(ocspSummary(stats.ocsp));
   for (const f of stats.files) {
-    lines.push(`  ${f.file} [${f.format ?? 'unknown format'}]: ${f.records} records, ${f.observations} events${f.skipped ? `, ${f.skipped} skipped` : ''}`);
+    lines.push(
+      `  ${f.file} [${f.format ?? 'unknown format'}]: ${f.records} records, ${f.observations} events${f.skipped ? `, ${f.skipped} skipped` : ''}`,
+    );
   }
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 // Unit tests for the shared source helpers.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { canonicalTlsVersion, certDateToIso, classifySans, isTls13, parseIsoTime, passiveVisibility } from './common.ts';
 
 test('TLS versions from every source map to one spelling', () => {

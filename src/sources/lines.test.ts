@@ -1,14 +1,15 @@
 // Unit tests for the streaming line reader: gzip by magic bytes, CRLF, over-long lines, broken
 // gzip, unreadable files and stdin replay after sampling.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { Diagnostics } from '../diagnostics.ts';
-import { LineReader, detectionName, type Line } from './lines.ts';
+import { detectionName, type Line, LineReader } from './lines.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'certsignal-lines-'));
 
@@ -36,7 +37,10 @@ test('gzip is detected by magic bytes, not by name', async () => {
   const r = new LineReader(f, { diagnostics: new Diagnostics() });
   const lines = await readAll(r);
   assert.equal(r.gzip, true);
-  assert.deepEqual(lines.map((l) => l.text), ['one', 'two']);
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    ['one', 'two'],
+  );
 });
 
 test('truncated gzip keeps the good lines and names the last good line', async () => {
@@ -75,7 +79,14 @@ test('a line longer than maxLineBytes is skipped without stopping the file', asy
   const d = new Diagnostics();
   const r = new LineReader(f, { diagnostics: d, maxLineBytes: 1024 });
   const lines = await readAll(r);
-  assert.deepEqual(lines.map((l) => [l.number, l.text]), [[1, 'first'], [3, 'third'], [5, 'last']]);
+  assert.deepEqual(
+    lines.map((l) => [l.number, l.text]),
+    [
+      [1, 'first'],
+      [3, 'third'],
+      [5, 'last'],
+    ],
+  );
   const skipped = d.kept.filter((k) => k.reason === 'line-too-long').map((k) => k.line);
   assert.deepEqual(skipped, [2, 4]);
   assert.equal(r.skippedLines, 2);
@@ -87,7 +98,10 @@ test('the byte limit counts UTF-8 bytes, not characters', async () => {
   writeFileSync(f, `${'é'.repeat(600)}\nok\n`); // 1200 bytes, 600 characters
   const d = new Diagnostics();
   const lines = await readAll(new LineReader(f, { diagnostics: d, maxLineBytes: 1000 }));
-  assert.deepEqual(lines.map((l) => l.text), ['ok']);
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    ['ok'],
+  );
   assert.equal(d.counts.get('line-too-long'), 1);
 });
 
@@ -96,7 +110,10 @@ test('multi-byte characters split across chunks decode correctly', async () => {
   const bytes = Buffer.from(text);
   const chunks = Array.from(bytes, (b) => Buffer.from([b])); // one byte per chunk
   const r = new LineReader('-', { diagnostics: new Diagnostics(), stream: Readable.from(chunks) });
-  assert.deepEqual((await readAll(r)).map((l) => l.text), ['zürich→東京', 'ßecond']);
+  assert.deepEqual(
+    (await readAll(r)).map((l) => l.text),
+    ['zürich→東京', 'ßecond'],
+  );
 });
 
 test('missing file gives file-unreadable and no lines', async () => {
@@ -111,26 +128,38 @@ test('missing file gives file-unreadable and no lines', async () => {
 
 test('stdin: sample() peeks and batches() still yields every line', async () => {
   const all = Array.from({ length: 50 }, (_, i) => `{"n":${i}}`);
-  const stream = Readable.from([Buffer.from(`\n\n${all.slice(0, 10).join('\n')}\n`), Buffer.from(`${all.slice(10).join('\n')}\n`)]);
+  const stream = Readable.from([
+    Buffer.from(`\n\n${all.slice(0, 10).join('\n')}\n`),
+    Buffer.from(`${all.slice(10).join('\n')}\n`),
+  ]);
   const r = new LineReader('-', { diagnostics: new Diagnostics(), stream });
   const sample = await r.sample();
   assert.equal(sample.length, 20);
   assert.equal(sample[0], '{"n":0}');
   const lines = (await readAll(r)).filter((l) => l.text !== '');
-  assert.deepEqual(lines.map((l) => l.text), all);
+  assert.deepEqual(
+    lines.map((l) => l.text),
+    all,
+  );
   assert.equal(lines[0].number, 3);
 });
 
 test('gzip on stdin is detected too', async () => {
   const r = new LineReader('-', { diagnostics: new Diagnostics(), stream: Readable.from([gzipSync('a\nb\n')]) });
   assert.deepEqual(await r.sample(), ['a', 'b']);
-  assert.deepEqual((await readAll(r)).map((l) => l.text), ['a', 'b']);
+  assert.deepEqual(
+    (await readAll(r)).map((l) => l.text),
+    ['a', 'b'],
+  );
 });
 
 test('UTF-8 BOM is dropped from the first line', async () => {
   const f = join(dir, 'bom.txt');
   writeFileSync(f, '\ufeff{"a":1}\n');
-  assert.deepEqual((await readAll(new LineReader(f, { diagnostics: new Diagnostics() }))).map((l) => l.text), ['{"a":1}']);
+  assert.deepEqual(
+    (await readAll(new LineReader(f, { diagnostics: new Diagnostics() }))).map((l) => l.text),
+    ['{"a":1}'],
+  );
 });
 
 test('detectionName strips directories and .gz', () => {

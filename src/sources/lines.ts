@@ -1,10 +1,11 @@
 // Streaming line reader for input files and stdin: transparent gzip (detected by magic bytes),
 // batches of lines for speed, over-long lines skipped without buffering them, truncated or
 // corrupt gzip reported with the last good line. Never loads a whole file.
-import { createReadStream } from 'node:fs';
+
 import { once } from 'node:events';
-import { createGunzip } from 'node:zlib';
+import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { Diagnostics } from '../diagnostics.ts';
 
 /** One line of input, without its line terminator. `number` is 1-based. */

@@ -4,11 +4,11 @@
 import { open, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
+import { gunzipSync, constants as zlibConstants } from 'node:zlib';
 import { Diagnostics } from '../diagnostics.ts';
 import { CertsignalError, ExitCode } from '../errors.ts';
 import type { Observation } from '../schema/event.ts';
-import { LineReader, detectionName } from './lines.ts';
+import { detectionName, LineReader } from './lines.ts';
 import { BINARY_SOURCES, binarySourceFor, FORMAT_ALIASES, SOURCES, sourceById } from './registry.ts';
 import type { BinarySource, FileContext, LineSource, SharedSourceState } from './types.ts';
 import { findZeekSiblings } from './zeek/siblings.ts';
@@ -147,13 +147,19 @@ function pickSource(candidates: readonly LineSource[], file: string, lines: stri
  * Detects the format of one file from its first lines. Returns the format id, or null when no
  * source recognises it (or it cannot be read; `diagnostics` then says why).
  */
-export async function detectFormat(path: string, options: { diagnostics?: Diagnostics; stdin?: Readable } = {}): Promise<string | null> {
+export async function detectFormat(
+  path: string,
+  options: { diagnostics?: Diagnostics; stdin?: Readable } = {},
+): Promise<string | null> {
   if (path !== '-') {
     const head = await readHead(path);
     const binary = head ? pickBinary(head, path) : null;
     if (binary) return binary.id;
   }
-  const reader = new LineReader(path, { diagnostics: options.diagnostics ?? new Diagnostics(), stream: path === '-' ? options.stdin : undefined });
+  const reader = new LineReader(path, {
+    diagnostics: options.diagnostics ?? new Diagnostics(),
+    stream: path === '-' ? options.stdin : undefined,
+  });
   const lines = await reader.sample();
   reader.close();
   if (reader.failed || lines.length === 0) return null;

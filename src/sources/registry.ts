@@ -1,17 +1,18 @@
 // The explicit list of input formats. A new format is a new folder plus one line here.
-import type { BinarySource, LineSource } from './types.ts';
-import { ecsSource } from './ecs/source.ts';
-import { pcapSource } from './pcap/source.ts';
-import { suricataSource } from './suricata/source.ts';
-import { zeekSslSource, zeekX509Source } from './zeek/source.ts';
-import { zeekConnSource } from './zeek/conn.ts';
+
 import { adcsSource } from './adcs/source.ts';
 import { caCsvSource } from './ca/ca-csv.ts';
 import { stepCaSource } from './ca/step-ca.ts';
 import { vaultAuditSource } from './ca/vault.ts';
+import { ecsSource } from './ecs/source.ts';
+import { envoySource } from './envoy/source.ts';
 import { mdmCsvSource, mdmJsonSource } from './mdm/source.ts';
 import { nginxSource } from './nginx/source.ts';
-import { envoySource } from './envoy/source.ts';
+import { pcapSource } from './pcap/source.ts';
+import { suricataSource } from './suricata/source.ts';
+import type { BinarySource, LineSource } from './types.ts';
+import { zeekConnSource } from './zeek/conn.ts';
+import { zeekSslSource, zeekX509Source } from './zeek/source.ts';
 
 /** Every source, in tie-break order (earlier wins when two detect scores are equal). */
 export const SOURCES: readonly LineSource[] = [

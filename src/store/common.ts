@@ -47,9 +47,12 @@ export function feedbackToRow(record: FeedbackRecord): FeedbackRow {
     if (Number.isNaN(ms)) throw new TypeError(`feedback ${field} must be an ISO 8601 time, got ${String(value)}`);
     return ms;
   };
-  if (!(FEEDBACK_VERDICTS as readonly string[]).includes(record.verdict)) throw new TypeError(`feedback verdict ${String(record.verdict)} is not one of ${FEEDBACK_VERDICTS.join(', ')}`);
-  if (!(FEEDBACK_SCOPES as readonly string[]).includes(record.scope)) throw new TypeError(`feedback scope ${String(record.scope)} is not one of ${FEEDBACK_SCOPES.join(', ')}`);
-  if (record.reason !== null && typeof record.reason !== 'string') throw new TypeError('feedback reason must be a string or null');
+  if (!(FEEDBACK_VERDICTS as readonly string[]).includes(record.verdict))
+    throw new TypeError(`feedback verdict ${String(record.verdict)} is not one of ${FEEDBACK_VERDICTS.join(', ')}`);
+  if (!(FEEDBACK_SCOPES as readonly string[]).includes(record.scope))
+    throw new TypeError(`feedback scope ${String(record.scope)} is not one of ${FEEDBACK_SCOPES.join(', ')}`);
+  if (record.reason !== null && typeof record.reason !== 'string')
+    throw new TypeError('feedback reason must be a string or null');
   return {
     alert_id: text(record.alert_id, 'alert_id'),
     verdict: record.verdict,

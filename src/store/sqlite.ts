@@ -98,9 +98,7 @@ export class SqliteStateStore implements StateStore {
       getAlert: db.prepare('SELECT json FROM alerts WHERE id = ?'),
       alertCountsByRule: db.prepare('SELECT rule, COUNT(*) AS n FROM alerts GROUP BY rule'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-      setMeta: db.prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      ),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     };
     this.statements.loadNamespace.setReturnArrays(true);
   }
@@ -222,7 +220,9 @@ export class SqliteStateStore implements StateStore {
   async listFeedback(): Promise<FeedbackRecord[]> {
     this.assertOpen();
     try {
-      return this.feedback().list.all().map((row) => rowToFeedback(row as unknown as FeedbackRow));
+      return this.feedback()
+        .list.all()
+        .map((row) => rowToFeedback(row as unknown as FeedbackRow));
     } catch (error) {
       throw this.wrap(error, 'reading feedback');
     }

@@ -82,10 +82,14 @@ describe('logged DNs canonicalise to the parsed form', () => {
       new CertificateCache(),
     ).info;
     const server = parseCertificate(readFileSync(join(DERIVED, 'tls-client-auth/frame7_cert0.pem'))).info;
-    for (const k of ['subject', 'issuer', 'serial', 'sha1', 'not_before', 'not_after'] as const) assert.equal(logged[k], server[k], k);
+    for (const k of ['subject', 'issuer', 'serial', 'sha1', 'not_before', 'not_after'] as const)
+      assert.equal(logged[k], server[k], k);
     // and the client certificate's logged serial matches the client PEM
     const client = parseCertificate(readFileSync(join(DERIVED, 'tls-client-auth/frame9_cert0.pem'))).info;
-    assert.equal(certInfoFromRaw({ serial: m['tls.client.serial'] as string }, new CertificateCache()).info.serial, client.serial);
+    assert.equal(
+      certInfoFromRaw({ serial: m['tls.client.serial'] as string }, new CertificateCache()).info.serial,
+      client.serial,
+    );
   });
 
   it('the same DN in slash form (legacy nginx) matches too', () => {

@@ -30,12 +30,26 @@ function openssl(args: string[], input: Buffer | string): Buffer {
 /** A spread of real certificates: RSA, ECDSA P-256/P-384, client certs, multi-valued and escaped names. */
 function certificates(): { where: string; der: Buffer }[] {
   const out: { where: string; der: Buffer }[] = [];
-  for (const dir of ['client-certificate', 'tls-client-auth', 'missing-intermediate', 'ecdsa-cert', 'tls-expired-cert', 'cert-no-cn']) {
+  for (const dir of [
+    'client-certificate',
+    'tls-client-auth',
+    'missing-intermediate',
+    'ecdsa-cert',
+    'tls-expired-cert',
+    'cert-no-cn',
+  ]) {
     for (const f of readdirSync(join(REAL, 'derived-certs-from-pcaps', dir)).filter((n) => n.endsWith('.der'))) {
       out.push({ where: `${dir}/${f}`, der: readFileSync(join(REAL, 'derived-certs-from-pcaps', dir, f)) });
     }
   }
-  for (const f of ['netflix/ee.der', 'sanofi/ca.der', 'amazon/AmazonRootCA3.cer', 'amazon/e3m01.cer', 'misc/serial_neg.der', 'misc/uri_san_ee.der']) {
+  for (const f of [
+    'netflix/ee.der',
+    'sanofi/ca.der',
+    'amazon/AmazonRootCA3.cer',
+    'amazon/e3m01.cer',
+    'misc/serial_neg.der',
+    'misc/uri_san_ee.der',
+  ]) {
     out.push({ where: f, der: readFileSync(join(REAL, 'rustls-webpki/tests', f)) });
   }
   return out;
@@ -54,7 +68,10 @@ describe('cross-check with the openssl CLI', { skip }, () => {
 
   it('subject and issuer equal openssl -nameopt RFC2253 output after canonicalDn', () => {
     for (const { where, der } of certificates()) {
-      const lines = openssl(['x509', '-inform', 'der', '-noout', '-subject', '-issuer', '-nameopt', 'RFC2253'], der).toString('utf8').trim().split('\n');
+      const lines = openssl(['x509', '-inform', 'der', '-noout', '-subject', '-issuer', '-nameopt', 'RFC2253'], der)
+        .toString('utf8')
+        .trim()
+        .split('\n');
       const subject = lines[0].replace(/^subject=/, '');
       const issuer = lines[1].replace(/^issuer=/, '');
       const info = parseCertificate(der).info;

@@ -7,7 +7,12 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { canonicalSerialHex, CertificateParseError, type ParsedCertificate, parseCertificate } from '../../src/normalize/certificate.ts';
+import {
+  CertificateParseError,
+  canonicalSerialHex,
+  type ParsedCertificate,
+  parseCertificate,
+} from '../../src/normalize/certificate.ts';
 import { canonicalDn } from '../../src/normalize/dn.ts';
 
 const REAL = fileURLToPath(new URL('../../../shared/realdata/', import.meta.url));
@@ -25,7 +30,10 @@ interface LimboCase {
 }
 
 function limboSamples(tc: LimboCase, group: string): Sample[] {
-  return [...tc.trusted_certs, ...tc.untrusted_intermediates, tc.peer_certificate].map((data) => ({ where: `${group}:${tc.id}`, data }));
+  return [...tc.trusted_certs, ...tc.untrusted_intermediates, tc.peer_certificate].map((data) => ({
+    where: `${group}:${tc.id}`,
+    data,
+  }));
 }
 
 function filesUnder(dir: string, pattern: RegExp): string[] {
@@ -39,9 +47,9 @@ function filesUnder(dir: string, pattern: RegExp): string[] {
 }
 
 const groups: Record<string, Sample[]> = {
-  'x509-limbo suite': (JSON.parse(readFileSync(join(REAL, 'x509-limbo/limbo-2023-12-02-ddc40b47.json'), 'utf8')).testcases as LimboCase[]).flatMap((tc) =>
-    limboSamples(tc, 'limbo'),
-  ),
+  'x509-limbo suite': (
+    JSON.parse(readFileSync(join(REAL, 'x509-limbo/limbo-2023-12-02-ddc40b47.json'), 'utf8')).testcases as LimboCase[]
+  ).flatMap((tc) => limboSamples(tc, 'limbo')),
   'x509-limbo online': readdirSync(join(REAL, 'x509-limbo/online')).flatMap((f) =>
     limboSamples(JSON.parse(readFileSync(join(REAL, 'x509-limbo/online', f), 'utf8')) as LimboCase, f),
   ),
@@ -49,7 +57,10 @@ const groups: Record<string, Sample[]> = {
   'rustls-webpki': filesUnder(join(REAL, 'rustls-webpki/tests'), /\.(der|cer|crt|pem)$/)
     .filter((p) => !p.includes('/tests/crls/') && !/\.crl(\.der)?$/.test(p))
     .map((p) => ({ where: p, data: readFileSync(p) })),
-  'derived-certs-from-pcaps': filesUnder(join(REAL, 'derived-certs-from-pcaps'), /\.(der|pem)$/).map((p) => ({ where: p, data: readFileSync(p) })),
+  'derived-certs-from-pcaps': filesUnder(join(REAL, 'derived-certs-from-pcaps'), /\.(der|pem)$/).map((p) => ({
+    where: p,
+    data: readFileSync(p),
+  })),
 };
 
 /** Parse, turning only CertificateParseError into a counted failure: anything else fails the test. */
@@ -173,7 +184,8 @@ describe('odd encodings', () => {
   });
 
   it('duplicate extensions and unknown critical extensions are parsed and flagged, not fatal', () => {
-    const limbo = JSON.parse(readFileSync(join(REAL, 'x509-limbo/limbo-2023-12-02-ddc40b47.json'), 'utf8')).testcases as LimboCase[];
+    const limbo = JSON.parse(readFileSync(join(REAL, 'x509-limbo/limbo-2023-12-02-ddc40b47.json'), 'utf8'))
+      .testcases as LimboCase[];
     const dup = limbo.find((t) => t.id === 'rfc5280::duplicate-extensions') as LimboCase;
     assert.ok(parseCertificate(dup.peer_certificate).warnings.some((w) => w.startsWith('duplicate-extension:')));
     const crit = limbo.find((t) => t.id === 'rfc5280::unknown-critical-extension-ee') as LimboCase;
@@ -196,7 +208,10 @@ describe('odd encodings', () => {
   it('ML-DSA-44 certificate from the Zeek trace: key type from the OID, SPKI digest from the DER, matches Zeek x509.log', () => {
     // The certificate sits contiguously in the pcap; find it by the SHA-256 Zeek logged.
     const zeekLog = readFileSync(join(REAL, 'zeek/Baseline/scripts.base.protocols.ssl.ml-dsa-44-cert/x509.log'), 'utf8');
-    const row = zeekLog.split('\n').find((l) => l && !l.startsWith('#'))?.split('\t') as string[];
+    const row = zeekLog
+      .split('\n')
+      .find((l) => l && !l.startsWith('#'))
+      ?.split('\t') as string[];
     const [, fingerprint, , serial, subject, issuer] = row;
     const pcap = readFileSync(join(REAL, 'zeek/Traces/tls/ml-dsa-44-cert.pcap'));
     let found: ParsedCertificate | null = null;

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { createRootCA } from '../helpers/pki.ts';
 import { parseLines, runCli } from '../helpers/cli.ts';
+import { createRootCA } from '../helpers/pki.ts';
 
 let dir: string;
 const ecs = (i: number, extra: Record<string, unknown> = {}) =>
@@ -32,12 +32,22 @@ function noStackTrace(stderr: string) {
 
 test('a non-JSON line, a wrong-typed field and a 10 MB line are reported with file:line and the rest runs', async () => {
   const file = join(dir, 'mixed.ndjson');
-  const lines = [ecs(1), 'this is not json', ecs(2, { source: { ip: '10.0.0.2', port: 'abc' } }), 'x'.repeat(10 * 1024 * 1024), ecs(3)];
+  const lines = [
+    ecs(1),
+    'this is not json',
+    ecs(2, { source: { ip: '10.0.0.2', port: 'abc' } }),
+    'x'.repeat(10 * 1024 * 1024),
+    ecs(3),
+  ];
   writeFileSync(file, `${lines.join('\n')}\n`);
   const r = await runCli(['normalize', '--format', 'ecs', file]);
   assert.equal(r.code, 0, r.stderr);
   const events = parseLines<{ source: { line: number } }>(r.stdout);
-  assert.deepEqual(events.map((e) => e.source.line), [1, 3, 5], 'lines 1, 3 (bad field ignored) and 5 still run');
+  assert.deepEqual(
+    events.map((e) => e.source.line),
+    [1, 3, 5],
+    'lines 1, 3 (bad field ignored) and 5 still run',
+  );
   assert.match(r.stderr, new RegExp(`${file}:2: .*invalid-json`));
   assert.match(r.stderr, new RegExp(`${file}:3: .*source\\.port`));
   assert.match(r.stderr, new RegExp(`${file}:4: .*line-too-long`));

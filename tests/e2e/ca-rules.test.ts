@@ -39,7 +39,9 @@ describe('CA-side rules end to end', () => {
     ['certify_esc1_abuse_winsecurity.xml.log', 'victim_admin_user', 'attack_range\\attack_user'],
     ['certipy_esc1_abuse.xml.log', 'victim_admin', 'attack_range\\attacker'],
   ] as const) {
-    test(`T1649 ${file}: 4887 with a SAN UPN ≠ requester fires requested-san; the 4768 PKINIT for that UPN fires used, high`, { skip: skipAdcs }, async () => {
+    test(`T1649 ${file}: 4887 with a SAN UPN ≠ requester fires requested-san; the 4768 PKINIT for that UPN fires used, high`, {
+      skip: skipAdcs,
+    }, async () => {
       const { alerts, stderr } = await analyze([`${T1649}${file}`]);
       const rsm = alerts.filter((a) => a.rule === 'requester-subject-mismatch');
       const requested = rsm.filter((a) => a.evidence.variant === 'requested-san' && a.user === victim);
@@ -107,7 +109,10 @@ describe('CA-side rules end to end', () => {
     assert.ok(SEVERE.has(churn[0].severity), `${churn[0].severity} ${churn[0].score}`);
     assert.ok(churn[0].score > 80 && churn[0].score < 91, String(churn[0].score));
     // Enrolled devices (bob's renewal-free reissue within 30 days, carol's re-enrollment in grace) stay quiet.
-    assert.deepEqual(alerts.filter((a) => a.user !== 'alice').map((a) => `${a.rule} ${a.user}`), []);
+    assert.deepEqual(
+      alerts.filter((a) => a.user !== 'alice').map((a) => `${a.rule} ${a.user}`),
+      [],
+    );
     // Connector-requested certificates are not requester/subject mismatches by default.
     assert.equal(alerts.filter((a) => a.rule === 'requester-subject-mismatch').length, 0);
   });

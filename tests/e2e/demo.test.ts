@@ -12,16 +12,29 @@ import { parseAlerts, parseIncidents, parseLines, REPO, runCli } from '../helper
 
 const DEMO = `${REPO}examples/demo/`;
 const demoArgs = [
-  '--assets', `${DEMO}assets.csv`,
-  '--identities', `${DEMO}identities.csv`,
-  '--trust-anchors', `${DEMO}trust-anchors.pem`,
-  '--crl', `${DEMO}corp.crl`,
-  '--config', `${DEMO}certsignal.yaml`,
+  '--assets',
+  `${DEMO}assets.csv`,
+  '--identities',
+  `${DEMO}identities.csv`,
+  '--trust-anchors',
+  `${DEMO}trust-anchors.pem`,
+  '--crl',
+  `${DEMO}corp.crl`,
+  '--config',
+  `${DEMO}certsignal.yaml`,
 ];
 
 // The six certificate patterns of seed 002 (issue 2's contract): the demo shows each of them.
 // Behavioural rules (new-device, impossible-travel, …) are judged on simulated fleets by `eval`.
-const CERTIFICATE_RULES = ['cert-churn', 'key-reuse', 'subject-mismatch', 'untrusted-issuer', 'expired-cert', 'revoked-cert', 'tls-fingerprint-change'];
+const CERTIFICATE_RULES = [
+  'cert-churn',
+  'key-reuse',
+  'subject-mismatch',
+  'untrusted-issuer',
+  'expired-cert',
+  'revoked-cert',
+  'tls-fingerprint-change',
+];
 // Issue 4: the CA-side rules (the demo's ca-issuance.csv and mdm-enrollments.csv) and new-device.
 // volume-spike and behaviour-anomaly need more history than the demo's week (SCENARIOS.md).
 const ISSUE4_RULES = ['issuance-without-enrollment', 'requester-subject-mismatch', 'new-device'];
@@ -32,7 +45,10 @@ test('certsignal demo prints alerts for every certificate rule and the issue-4 r
   const alerts = parseLines<Alert>(r.stdout);
   const rules = new Set(alerts.map((a) => a.rule));
   for (const id of [...CERTIFICATE_RULES, ...ISSUE4_RULES]) {
-    assert.ok(RULES.some((rule) => rule.meta.id === id), `${id} is registered`);
+    assert.ok(
+      RULES.some((rule) => rule.meta.id === id),
+      `${id} is registered`,
+    );
     assert.ok(rules.has(id), `no ${id} alert in the demo; got ${[...rules].join(', ')}`);
   }
 });
@@ -54,10 +70,16 @@ test('the demo shows the issue-4 rules: the seed 002 case as one high incident, 
   assert.equal(r.code, 0, r.stderr);
   const alerts = parseAlerts<Alert>(r.stdout);
   const incidents = parseIncidents<Incident>(r.stdout);
-  for (const id of ISSUE4_RULES) assert.ok(alerts.some((a) => a.rule === id), `no ${id} alert in the demo`);
+  for (const id of ISSUE4_RULES)
+    assert.ok(
+      alerts.some((a) => a.rule === id),
+      `no ${id} alert in the demo`,
+    );
 
   // Seed 002: certificates issued to a never-enrolled device, then presented: both rules, one incident, high or above.
-  const rogue = alerts.find((a) => a.rule === 'issuance-without-enrollment' && (a.evidence.subject as { kind: string }).kind === 'device');
+  const rogue = alerts.find(
+    (a) => a.rule === 'issuance-without-enrollment' && (a.evidence.subject as { kind: string }).kind === 'device',
+  );
   assert.ok(rogue, 'a device issuance without enrollment');
   assert.equal(rogue.evidence.nearest_enrollment, null, 'the device never enrolled');
   const seed002 = incidents.find((i) => i.alerts.includes(rogue.id));
@@ -75,7 +97,9 @@ test('the demo shows the issue-4 rules: the seed 002 case as one high incident, 
   assert.equal(nd[0].evidence.registration, 'unregistered');
 
   // Without the CA and MDM logs the CA-side rules have nothing to judge.
-  const eventsOnly = parseAlerts<Alert>((await runCli(['analyze', ...demoArgs, '--output', 'json', '--quiet', `${DEMO}events.ndjson`])).stdout);
+  const eventsOnly = parseAlerts<Alert>(
+    (await runCli(['analyze', ...demoArgs, '--output', 'json', '--quiet', `${DEMO}events.ndjson`])).stdout,
+  );
   assert.ok(!eventsOnly.some((a) => a.rule === 'issuance-without-enrollment' || a.rule === 'requester-subject-mismatch'));
   assert.ok(eventsOnly.some((a) => a.rule === 'new-device'));
 });
@@ -125,13 +149,28 @@ test('--fail-on exits 1 when an alert reaches the severity, 0 otherwise', async 
 });
 
 test('--set overrides a config key (validated like the file)', async () => {
-  const r = await runCli(['analyze', ...demoArgs, '--set', 'scoring.weights.key-reuse=90', '--output', 'json', `${DEMO}events.ndjson`]);
+  const r = await runCli([
+    'analyze',
+    ...demoArgs,
+    '--set',
+    'scoring.weights.key-reuse=90',
+    '--output',
+    'json',
+    `${DEMO}events.ndjson`,
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const reuse = parseLines<Alert>(r.stdout).find((a) => a.rule === 'key-reuse');
   assert.ok(reuse);
   assert.equal(reuse.evidence.scoring && (reuse.evidence.scoring as { weight: number }).weight, 90);
   assert.equal(reuse.action, 'deny');
-  const bad = await runCli(['analyze', '--set', 'rules.cert-churn.max_new_certs=sixty', '--output', 'json', `${DEMO}events.ndjson`]);
+  const bad = await runCli([
+    'analyze',
+    '--set',
+    'rules.cert-churn.max_new_certs=sixty',
+    '--output',
+    'json',
+    `${DEMO}events.ndjson`,
+  ]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /rules\.cert-churn\.max_new_certs/);
 });
@@ -147,7 +186,8 @@ test('a daily run continues from the previous run: day 2 alone lacks the baselin
     assert.ok(day1.length > 100 && day2.length > 100);
     writeFileSync(join(dir, 'day1.ndjson'), `${day1.join('\n')}\n`);
     writeFileSync(join(dir, 'day2.ndjson'), `${day2.join('\n')}\n`);
-    const newJa4 = (alerts: Alert[]) => alerts.filter((a) => a.rule === 'tls-fingerprint-change' && a.evidence.variant === 'new-fingerprint');
+    const newJa4 = (alerts: Alert[]) =>
+      alerts.filter((a) => a.rule === 'tls-fingerprint-change' && a.evidence.variant === 'new-fingerprint');
 
     const alone = await runCli(['analyze', ...demoArgs, '--output', 'json', join(dir, 'day2.ndjson')]);
     assert.equal(alone.code, 0, alone.stderr);
@@ -163,7 +203,11 @@ test('a daily run continues from the previous run: day 2 alone lacks the baselin
 
     const whole = parseAlerts<Alert>((await runCli(['analyze', ...demoArgs, '--output', 'json', `${DEMO}events.ndjson`])).stdout);
     const day2Ids = new Set(whole.filter((a) => Date.parse(a.time) >= cut).map((a) => a.id));
-    assert.deepEqual(new Set(parseAlerts<Alert>(second.stdout).map((a) => a.id)), day2Ids, 'two daily runs find what one run over both days finds');
+    assert.deepEqual(
+      new Set(parseAlerts<Alert>(second.stdout).map((a) => a.id)),
+      day2Ids,
+      'two daily runs find what one run over both days finds',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -176,11 +220,17 @@ test('--pseudonymise removes every account name of the estate from the output, k
     env: { CERTSIGNAL_PSEUDONYMISE_KEY: 'e2e-test-key-0123456789' },
   });
   assert.equal(anon.code, 0, anon.stderr);
-  const users = readFileSync(`${DEMO}identities.csv`, 'utf8').split('\n').slice(1).map((l) => l.split(',')[0]).filter(Boolean);
+  const users = readFileSync(`${DEMO}identities.csv`, 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(',')[0])
+    .filter(Boolean);
   assert.ok(users.length > 10);
   for (const user of users) assert.ok(!anon.stdout.includes(user), `${user} still visible`);
   const ids = (s: string) => parseLines<Alert>(s).map((a) => `${a.id} ${a.rule} ${a.severity}`);
   assert.deepEqual(ids(anon.stdout), ids(plain.stdout), 'same alerts, same ids, only names replaced');
-  const missingKey = await runCli(['analyze', '--pseudonymise', '--output', 'json', `${DEMO}events.ndjson`], { env: { CERTSIGNAL_PSEUDONYMISE_KEY: '' } });
+  const missingKey = await runCli(['analyze', '--pseudonymise', '--output', 'json', `${DEMO}events.ndjson`], {
+    env: { CERTSIGNAL_PSEUDONYMISE_KEY: '' },
+  });
   assert.equal(missingKey.code, 2);
 });

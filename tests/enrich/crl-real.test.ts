@@ -20,7 +20,9 @@ const AT = 1740304936 * 1000;
 describe('Amazon Trust Services CRLs', () => {
   const files = readdirSync(AMAZON);
   // Anchors bundle: roots, cross-signed roots and the issuing intermediates (the issuers this estate expects).
-  const anchors = files.filter((f) => f.endsWith('.cer') && !f.includes('.demo.')).map((f) => parseCertificate(readFileSync(join(AMAZON, f))));
+  const anchors = files
+    .filter((f) => f.endsWith('.cer') && !f.includes('.demo.'))
+    .map((f) => parseCertificate(readFileSync(join(AMAZON, f))));
   const trust = new TrustStore(anchors);
   const diagnostics = new Diagnostics();
   const store = new CrlStore(trust, { diagnostics, now: () => AT });
@@ -42,7 +44,11 @@ describe('Amazon Trust Services CRLs', () => {
 
   for (const n of [1, 2, 3, 4]) {
     it(`rootca${n}: revoked.* is revoked, valid.* and expired.* are not`, () => {
-      const opts = (c: ReturnType<typeof leaf>) => ({ at: AT, authorityKeyId: c.authorityKeyId, distributionPoints: c.crlDistributionPoints });
+      const opts = (c: ReturnType<typeof leaf>) => ({
+        at: AT,
+        authorityKeyId: c.authorityKeyId,
+        distributionPoints: c.crlDistributionPoints,
+      });
       const revoked = leaf(`revoked.rootca${n}.demo.amazontrust.com.cer`);
       const r = store.lookup(revoked.info, opts(revoked));
       assert.equal(r.status, 'revoked');
@@ -61,7 +67,10 @@ describe('Amazon Trust Services CRLs', () => {
   it('a CRL is refused when its issuer is not in the anchors', () => {
     const rootsOnly = new TrustStore(anchors.filter((a) => a.info.self_signed));
     const s = new CrlStore(rootsOnly, { now: () => AT });
-    assert.throws(() => s.addCrl(join(AMAZON, 'r2m02.crl')), (e: unknown) => e instanceof CrlError && e.reason === 'crl-unverifiable' && e.message.includes('r2m02.crl'));
+    assert.throws(
+      () => s.addCrl(join(AMAZON, 'r2m02.crl')),
+      (e: unknown) => e instanceof CrlError && e.reason === 'crl-unverifiable' && e.message.includes('r2m02.crl'),
+    );
   });
 
   it('loaded today, the same CRLs are reported as expired', () => {
@@ -73,7 +82,15 @@ describe('Amazon Trust Services CRLs', () => {
 });
 
 describe('rustls-webpki targeted CRLs (tests/crls)', () => {
-  const ok = ['crl.valid', 'crl.empty', 'crl.negative.serial', 'crl.topbit.serial', 'crl.no.entry.exts', 'crl.entry.empty.ext.seq', 'crl.entry.invalidity.date'];
+  const ok = [
+    'crl.valid',
+    'crl.empty',
+    'crl.negative.serial',
+    'crl.topbit.serial',
+    'crl.no.entry.exts',
+    'crl.entry.empty.ext.seq',
+    'crl.entry.invalidity.date',
+  ];
   const rejected: Record<string, string> = {
     'crl.mismatched.sigalg': 'crl-signature-algorithm-mismatch',
     'crl.invalid.this.update.time': 'crl-bad-time',

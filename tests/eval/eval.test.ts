@@ -66,7 +66,15 @@ async function analyzeFleetIds(dir: string): Promise<string[]> {
 
 // The seven certificate rules the demo was built for; behavioural rules (new-device,
 // impossible-travel, …) may add false positives there, and eval must show them.
-const CERTIFICATE_RULES = ['cert-churn', 'key-reuse', 'subject-mismatch', 'untrusted-issuer', 'expired-cert', 'revoked-cert', 'tls-fingerprint-change'];
+const CERTIFICATE_RULES = [
+  'cert-churn',
+  'key-reuse',
+  'subject-mismatch',
+  'untrusted-issuer',
+  'expired-cert',
+  'revoked-cert',
+  'tls-fingerprint-change',
+];
 
 test('demo fleet: every labelled attack is caught by its expected rule; the certificate rules raise no false positive', async () => {
   const r = await evaluate(demo);

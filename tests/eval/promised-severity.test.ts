@@ -33,11 +33,15 @@ test('14 days, 200 users, seed 1: every attack with a promise reaches it', async
   assert.deepEqual(short, []);
   for (const a of promised)
     assert.ok(
-      SEVERITIES.indexOf(a.max_severity as (typeof SEVERITIES)[number]) >= SEVERITIES.indexOf(a.expected_severity as (typeof SEVERITIES)[number]),
+      SEVERITIES.indexOf(a.max_severity as (typeof SEVERITIES)[number]) >=
+        SEVERITIES.indexOf(a.expected_severity as (typeof SEVERITIES)[number]),
       a.id,
     );
   assert.equal(r.totals.severity_met, promised.length);
-  assert.match(renderEvalReport(r), new RegExp(`${promised.length} of ${promised.length}\\S* attacks reached their promised severity`));
+  assert.match(
+    renderEvalReport(r),
+    new RegExp(`${promised.length} of ${promised.length}\\S* attacks reached their promised severity`),
+  );
 });
 
 test('a promise above what the rules give is reported as not met: JSON false, yellow "not met" in the table', async () => {

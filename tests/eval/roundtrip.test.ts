@@ -54,7 +54,10 @@ test('simulate → eval (ECS): every targeted attack caught by its expected rule
   assert.equal(r.precision, Math.round(((r.totals.alerts - r.totals.false_positives) / r.totals.alerts) * 10_000) / 10_000);
   const benignAlerts = r.benign.reduce((n, b) => n + b.alerts, 0);
   assert.ok(benignAlerts <= r.totals.false_positives);
-  assert.equal(r.benign_alerts_per_1000_entity_days, Math.round((r.totals.false_positives / r.totals.benign_entity_days) * 1000 * 1000) / 1000);
+  assert.equal(
+    r.benign_alerts_per_1000_entity_days,
+    Math.round((r.totals.false_positives / r.totals.benign_entity_days) * 1000 * 1000) / 1000,
+  );
   assert.ok(r.totals.benign_entity_days > 100);
 });
 

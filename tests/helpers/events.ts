@@ -1,9 +1,10 @@
 // Builds NormalizedEvents for rule tests from real certificates (see pki.ts), so rules are tested
 // on exactly what normalize produces.
-import { type Rule, type RuleContext, ruleEventKinds, type Signal } from '../../src/detect/types.ts';
+
 import { StateRegistry } from '../../src/detect/state.ts';
+import { type Rule, type RuleContext, ruleEventKinds, type Signal } from '../../src/detect/types.ts';
 import { parseCertificate } from '../../src/normalize/certificate.ts';
-import type { NormalizedEvent, TrustResult, RevocationResult, Asset, Identity } from '../../src/schema/event.ts';
+import type { Asset, Identity, NormalizedEvent, RevocationResult, TrustResult } from '../../src/schema/event.ts';
 import type { TestCert } from './pki.ts';
 
 export interface EventInit extends Partial<Omit<NormalizedEvent, 'certificate' | 'chain' | 'enrichment' | 'tls'>> {
@@ -21,7 +22,8 @@ export interface EventInit extends Partial<Omit<NormalizedEvent, 'certificate' |
 let line = 0;
 
 export function makeEvent(init: EventInit = {}): NormalizedEvent {
-  const ts = init.at === undefined ? Date.parse('2026-01-05T09:00:00Z') : typeof init.at === 'number' ? init.at : Date.parse(init.at);
+  const ts =
+    init.at === undefined ? Date.parse('2026-01-05T09:00:00Z') : typeof init.at === 'number' ? init.at : Date.parse(init.at);
   line += 1;
   const certificate = init.cert ? parseCertificate(init.cert.pem).info : null;
   return {

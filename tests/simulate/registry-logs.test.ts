@@ -53,9 +53,14 @@ test('both logs are detected as ca-csv and mdm-csv and parse with zero diagnosti
   assert.equal(ca.observations.length, result.caRecords);
   assert.equal(mdm.observations.length, result.mdmRecords);
   // Subjects hold commas: a writer without quoting would shift every later column.
-  for (const o of ca.observations) assert.match(o.client_certificate?.issuer ?? '', /^CN=Example Corp (Device Issuing CA 1|Workload Automation CA),/);
+  for (const o of ca.observations)
+    assert.match(o.client_certificate?.issuer ?? '', /^CN=Example Corp (Device Issuing CA 1|Workload Automation CA),/);
   const times = ca.observations.map((o) => o.ts as number);
-  assert.deepEqual(times, [...times].sort((a, b) => a - b), 'CA log in time order');
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => a - b),
+    'CA log in time order',
+  );
 });
 
 test('every certificate of the device issuing CA that the telemetry shows has an issued (or renewed) row with its serial', () => {
@@ -106,7 +111,11 @@ test('every device certificate row follows an MDM enrollment of that device; the
   assert.ok(rogueRows >= 4, `${rogueRows} issuances for the rogue device`);
   assert.ok(deviceRows >= 30, `${deviceRows} device issuances`);
   // Each MDM-managed device in assets.csv enrolled (the new hire's and the re-enrolled laptop too).
-  const assets = readFileSync(join(dir, 'assets.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const assets = readFileSync(join(dir, 'assets.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
   for (const [id, , kind] of assets) if (kind !== 'server') assert.ok(enrolled.has(id), `${id} (${kind}) has no enrollment row`);
 });
 
@@ -158,7 +167,10 @@ test('every ECS session carries source.bytes and destination.bytes; workloads ar
   const payments = per.get('svc-payments|payments-api') ?? [];
   assert.ok(payments.length > 5 && spread(payments) < 3, `steady workload volume (spread ${spread(payments)})`);
   const people = [...per.entries()].filter(([k, xs]) => !k.startsWith('svc-') && xs.length >= 4);
-  assert.ok(people.some(([, xs]) => spread(xs) > 10), 'some person has a heavy tail');
+  assert.ok(
+    people.some(([, xs]) => spread(xs) > 10),
+    'some person has a heavy tail',
+  );
 });
 
 test('backup window and data exfiltration: the nightly job is alike every night; the exfiltration is 30–100× the usual hour', () => {
@@ -167,10 +179,14 @@ test('backup window and data exfiltration: the nightly job is alike every night;
   assert.ok(backup);
   const nightly = new Map<number, number>();
   for (const e of plan.events)
-    if (e.scenario === backup.id) nightly.set(Math.floor(e.ts / 86_400_000), (nightly.get(Math.floor(e.ts / 86_400_000)) ?? 0) + (e.bytesOut ?? 0));
+    if (e.scenario === backup.id)
+      nightly.set(Math.floor(e.ts / 86_400_000), (nightly.get(Math.floor(e.ts / 86_400_000)) ?? 0) + (e.bytesOut ?? 0));
   assert.equal(nightly.size, 10);
   const nights = [...nightly.values()];
-  assert.ok(Math.min(...nights) > 2e9 && Math.max(...nights) / Math.min(...nights) < 1.6, `nights ${nights.map((n) => (n / 1e9).toFixed(1))}`);
+  assert.ok(
+    Math.min(...nights) > 2e9 && Math.max(...nights) / Math.min(...nights) < 1.6,
+    `nights ${nights.map((n) => (n / 1e9).toFixed(1))}`,
+  );
 
   const exfil = plan.labels.find((l) => l.type === 'data-exfiltration');
   assert.ok(exfil);

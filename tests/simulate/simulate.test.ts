@@ -115,11 +115,12 @@ test('labels.json follows the contract: every attack type and benign behaviour o
     }
   }
   assert.deepEqual(labels.attacks.find((a) => a.type === 'night-service-sweep')?.expected_rules, []);
-  assert.deepEqual(labels.attacks.find((a) => a.type === 'key-shared-across-accounts')?.spki_sha256.length, 1);  // The promised severity comes from the one table, and only attacks some rule should catch get one.
+  assert.deepEqual(labels.attacks.find((a) => a.type === 'key-shared-across-accounts')?.spki_sha256.length, 1); // The promised severity comes from the one table, and only attacks some rule should catch get one.
   for (const a of labels.attacks) {
     if (a.expected_rules.length === 0) assert.equal('expected_severity' in a, false, `${a.id}: a promise without expected rules`);
     else {
-      const variant = a.type === 'data-exfiltration' ? (/a request burst/.test(a.description) ? 'burst' : 'large-requests') : undefined;
+      const variant =
+        a.type === 'data-exfiltration' ? (/a request burst/.test(a.description) ? 'burst' : 'large-requests') : undefined;
       assert.equal(a.expected_severity, promisedSeverity(a.type, a.expected_rules, variant), `${a.id} (${a.type})`);
     }
   }
@@ -300,12 +301,12 @@ test('the CLI refuses a non-empty --out without --force and names the valid atta
   assert.deepEqual([small.attacks.length, small.benign.length], [0, 0]);
 });
 
-test('the simulator fingerprints its TLS clients with certsignal\'s own JA4: Chrome gives FoxIO\'s documented value', async () => {
+test("the simulator fingerprints its TLS clients with certsignal's own JA4: Chrome gives FoxIO's documented value", async () => {
   const { ja4Of, CHROME_DOCUMENTED_HELLO } = await import('../../src/simulate/tls.ts');
   assert.equal(ja4Of(CHROME_DOCUMENTED_HELLO), 't13d1516h2_8daaf6152771_e5627efa2ab1');
 });
 
-test('promised severity: the type\'s promise, raised by an expected rule or set by a variant; none without expected rules', () => {
+test("promised severity: the type's promise, raised by an expected rule or set by a variant; none without expected rules", () => {
   assert.equal(promisedSeverity('expired-cert-use', ['expired-cert']), 'medium');
   assert.equal(promisedSeverity('expired-cert-use', []), null);
   assert.equal(promisedSeverity('stolen-cert-replay', ['tls-fingerprint-change']), 'low');

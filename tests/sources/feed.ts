@@ -11,7 +11,11 @@ export interface FeedResult {
 }
 
 /** Feed `lines` (1-based numbering) to a fresh parser of `source`; `shared` carries state across files. */
-export function feed(source: LineSource, lines: string[], options: { file?: string; shared?: SharedSourceState; diagnostics?: Diagnostics } = {}): FeedResult {
+export function feed(
+  source: LineSource,
+  lines: string[],
+  options: { file?: string; shared?: SharedSourceState; diagnostics?: Diagnostics } = {},
+): FeedResult {
   const diagnostics = options.diagnostics ?? new Diagnostics();
   const parser = source.open({ file: options.file ?? 'test.log', diagnostics, shared: options.shared ?? new Map() });
   const observations: Observation[] = [];

@@ -1,19 +1,20 @@
 // End-to-end tests of readObservations: detection, phase order, Zeek sibling x509 logs (plain
 // and rotated), --format, per-file stats, progress, and bad input of every kind (unknown
 // format, missing file, truncated gzip, 10 MB line, stdin in a child process).
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { Diagnostics } from '../../src/diagnostics.ts';
 import { CertsignalError } from '../../src/errors.ts';
 import type { Observation } from '../../src/schema/event.ts';
-import { detectFormat, listFormats, readObservations, type FileStats, type ReadOptions } from '../../src/sources/read.ts';
+import { detectFormat, type FileStats, listFormats, type ReadOptions, readObservations } from '../../src/sources/read.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'certsignal-read-'));
 let n = 0;
@@ -23,10 +24,21 @@ const fresh = () => {
   return d;
 };
 
-const ecsLine = (i: number) => JSON.stringify({ '@timestamp': new Date(Date.UTC(2026, 0, 5, 9, 0, i)).toISOString(), ecs: { version: '8.11.0' }, user: { name: `u${i}` } });
+const ecsLine = (i: number) =>
+  JSON.stringify({
+    '@timestamp': new Date(Date.UTC(2026, 0, 5, 9, 0, i)).toISOString(),
+    ecs: { version: '8.11.0' },
+    user: { name: `u${i}` },
+  });
 const HDR = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-'];
 const FP = 'ab'.repeat(32);
-const x509Lines = [...HDR, '#path\tx509', '#fields\tts\tfingerprint\tcertificate.subject', '#types\ttime\tstring\tstring', `1.0\t${FP}\tCN=joined`];
+const x509Lines = [
+  ...HDR,
+  '#path\tx509',
+  '#fields\tts\tfingerprint\tcertificate.subject',
+  '#types\ttime\tstring\tstring',
+  `1.0\t${FP}\tCN=joined`,
+];
 const sslLines = [
   ...HDR,
   '#path\tssl',
@@ -45,13 +57,30 @@ async function run(inputs: string[], options: Partial<ReadOptions> = {}) {
 
 test('formats are listed with their phase', () => {
   const ids = listFormats().map((f) => `${f.id}:${f.phase}`);
-  assert.deepEqual(ids.sort(), ['adcs:1', 'ca-csv:1', 'ecs:1', 'envoy:1', 'mdm-csv:1', 'mdm-json:1', 'nginx:1', 'step-ca:1', 'suricata-eve:1', 'vault-audit:1', 'zeek-conn:0', 'zeek-ssl:1', 'zeek-x509:0']);
+  assert.deepEqual(ids.sort(), [
+    'adcs:1',
+    'ca-csv:1',
+    'ecs:1',
+    'envoy:1',
+    'mdm-csv:1',
+    'mdm-json:1',
+    'nginx:1',
+    'step-ca:1',
+    'suricata-eve:1',
+    'vault-audit:1',
+    'zeek-conn:0',
+    'zeek-ssl:1',
+    'zeek-x509:0',
+  ]);
 });
 
 test('detectFormat tells each format apart, gz included', async () => {
   const d = fresh();
   writeFileSync(join(d, 'a.ndjson.gz'), gzipSync(`${ecsLine(1)}\n`));
-  writeFileSync(join(d, 'eve.json'), `${JSON.stringify({ timestamp: '2026-01-05T10:00:00+0000', flow_id: 1, event_type: 'tls', src_ip: '1.1.1.1' })}\n`);
+  writeFileSync(
+    join(d, 'eve.json'),
+    `${JSON.stringify({ timestamp: '2026-01-05T10:00:00+0000', flow_id: 1, event_type: 'tls', src_ip: '1.1.1.1' })}\n`,
+  );
   writeFileSync(join(d, 'ssl.log'), `${sslLines.join('\n')}\n`);
   writeFileSync(join(d, 'x509.log'), `${x509Lines.join('\n')}\n`);
   writeFileSync(join(d, 'notes.txt'), 'hello world\n');
@@ -67,7 +96,10 @@ test('x509 files are read before ssl files whatever the argument order', async (
   writeFileSync(join(d, 'conn-ssl.log'), `${sslLines.join('\n')}\n`);
   writeFileSync(join(d, 'certs.log'), `${x509Lines.join('\n')}\n`);
   const { obs, stats } = await run([join(d, 'conn-ssl.log'), join(d, 'certs.log')]);
-  assert.deepEqual(stats.map((s) => s.format), ['zeek-x509', 'zeek-ssl']);
+  assert.deepEqual(
+    stats.map((s) => s.format),
+    ['zeek-x509', 'zeek-ssl'],
+  );
   assert.equal(obs[0].client_certificate?.subject, 'CN=joined');
 });
 
@@ -78,7 +110,13 @@ test('sibling x509: rotated ssl.<suffix>.log.gz finds x509.<suffix>.log.gz; plai
   writeFileSync(join(d, `x509${suffix}.log.gz`), gzipSync(`${x509Lines.join('\n')}\n`));
   writeFileSync(join(d, 'x509.log'), `${x509Lines.join('\n').replace('CN=joined', 'CN=wrong-file')}\n`);
   const { obs, stats } = await run([join(d, `ssl${suffix}.log.gz`)]);
-  assert.deepEqual(stats.map((s) => [s.file.slice(d.length + 1), s.sibling]), [[`x509${suffix}.log.gz`, true], [`ssl${suffix}.log.gz`, false]]);
+  assert.deepEqual(
+    stats.map((s) => [s.file.slice(d.length + 1), s.sibling]),
+    [
+      [`x509${suffix}.log.gz`, true],
+      [`ssl${suffix}.log.gz`, false],
+    ],
+  );
   assert.equal(obs[0].client_certificate?.subject, 'CN=joined');
 
   const e = fresh();
@@ -105,11 +143,21 @@ test('unknown format and missing file are diagnosed; the other files are still r
   writeFileSync(join(d, 'mystery.csv'), 'a,b,c\n1,2,3\n');
   const { obs, stats, diagnostics } = await run([join(d, 'mystery.csv'), join(d, 'missing.log'), join(d, 'good.ndjson')]);
   assert.equal(obs.length, 2);
-  assert.deepEqual(diagnostics.kept.map((k) => [k.reason, k.file]), [
-    ['unknown-format', join(d, 'mystery.csv')],
-    ['file-unreadable', join(d, 'missing.log')],
-  ]);
-  assert.deepEqual(stats.map((s) => [s.format, s.observations]), [[null, 0], [null, 0], ['ecs', 2]]);
+  assert.deepEqual(
+    diagnostics.kept.map((k) => [k.reason, k.file]),
+    [
+      ['unknown-format', join(d, 'mystery.csv')],
+      ['file-unreadable', join(d, 'missing.log')],
+    ],
+  );
+  assert.deepEqual(
+    stats.map((s) => [s.format, s.observations]),
+    [
+      [null, 0],
+      [null, 0],
+      ['ecs', 2],
+    ],
+  );
 });
 
 test('--format overrides detection; an unknown --format is a usage error', async () => {
@@ -118,8 +166,14 @@ test('--format overrides detection; an unknown --format is a usage error', async
   writeFileSync(join(d, 'odd.log'), `garbage first line\n${ecsLine(1)}\n`);
   const forced = await run([join(d, 'odd.log')], { format: 'ecs' });
   assert.equal(forced.obs.length, 1);
-  assert.deepEqual(forced.diagnostics.kept.map((k) => [k.reason, k.line]), [['invalid-json', 1]]);
-  await assert.rejects(run([join(d, 'odd.log')], { format: 'nginx-ish' }), (err: unknown) => err instanceof CertsignalError && err.code === 'E_USAGE' && /known: /.test(err.message));
+  assert.deepEqual(
+    forced.diagnostics.kept.map((k) => [k.reason, k.line]),
+    [['invalid-json', 1]],
+  );
+  await assert.rejects(
+    run([join(d, 'odd.log')], { format: 'nginx-ish' }),
+    (err: unknown) => err instanceof CertsignalError && err.code === 'E_USAGE' && /known: /.test(err.message),
+  );
 });
 
 test('`--format zeek` picks ssl or x509 per file', async () => {
@@ -127,7 +181,10 @@ test('`--format zeek` picks ssl or x509 per file', async () => {
   writeFileSync(join(d, 'a.log'), `${sslLines.join('\n')}\n`);
   writeFileSync(join(d, 'b.log'), `${x509Lines.join('\n')}\n`);
   const { stats, obs } = await run([join(d, 'a.log'), join(d, 'b.log')], { format: 'zeek' });
-  assert.deepEqual(stats.map((s) => s.format), ['zeek-x509', 'zeek-ssl']);
+  assert.deepEqual(
+    stats.map((s) => s.format),
+    ['zeek-x509', 'zeek-ssl'],
+  );
   assert.equal(obs[0].client_certificate?.subject, 'CN=joined');
 });
 
@@ -136,9 +193,27 @@ test('a 10 MB line is skipped with its line number; the rest of the file still y
   const big = JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', pad: 'x'.repeat(10 * 1024 * 1024) });
   writeFileSync(join(d, 'big.ndjson'), `${ecsLine(1)}\n${big}\n${ecsLine(3)}\n`);
   const { obs, stats, diagnostics } = await run([join(d, 'big.ndjson')]);
-  assert.deepEqual(obs.map((o) => [o.user, o.line]), [['u1', 1], ['u3', 3]]);
-  assert.deepEqual(diagnostics.kept.map((k) => [k.reason, k.file, k.line]), [['line-too-long', join(d, 'big.ndjson'), 2]]);
-  assert.deepEqual(stats[0], { file: join(d, 'big.ndjson'), format: 'ecs', lines: 3, records: 3, observations: 2, skipped: 1, ignored: 0, sibling: false });
+  assert.deepEqual(
+    obs.map((o) => [o.user, o.line]),
+    [
+      ['u1', 1],
+      ['u3', 3],
+    ],
+  );
+  assert.deepEqual(
+    diagnostics.kept.map((k) => [k.reason, k.file, k.line]),
+    [['line-too-long', join(d, 'big.ndjson'), 2]],
+  );
+  assert.deepEqual(stats[0], {
+    file: join(d, 'big.ndjson'),
+    format: 'ecs',
+    lines: 3,
+    records: 3,
+    observations: 2,
+    skipped: 1,
+    ignored: 0,
+    sibling: false,
+  });
 });
 
 test('maxLineBytes is configurable', async () => {
@@ -173,7 +248,10 @@ test('progress reaches the total size of the inputs', async () => {
   const calls: [number, number | null][] = [];
   await run([join(d, 'a.ndjson'), join(d, 'b.ndjson.gz')], { onProgress: (b, t) => calls.push([b, t]) });
   assert.deepEqual(calls.at(-1), [total, total]);
-  assert.ok(calls.every(([b], i) => i === 0 || b >= calls[i - 1][0]), 'monotonic');
+  assert.ok(
+    calls.every(([b], i) => i === 0 || b >= calls[i - 1][0]),
+    'monotonic',
+  );
 });
 
 test('stdin injected as a stream is detected and read without losing the sampled lines', async () => {
@@ -205,7 +283,10 @@ test('an empty file is a warning, not an error', async () => {
   const d = fresh();
   writeFileSync(join(d, 'empty.log'), '\n\n');
   const { diagnostics, stats } = await run([join(d, 'empty.log')]);
-  assert.deepEqual(diagnostics.kept.map((k) => [k.level, k.reason]), [['warning', 'empty-input']]);
+  assert.deepEqual(
+    diagnostics.kept.map((k) => [k.level, k.reason]),
+    [['warning', 'empty-input']],
+  );
   assert.equal(stats[0].format, null);
 });
 
@@ -223,7 +304,10 @@ test('files of one phase are merged in time order; each keeps its own order and 
   assert.equal(obs.length, 5000);
   for (let i = 1; i < obs.length; i++) assert.ok((obs[i - 1].ts as number) <= (obs[i].ts as number), `out of order at ${i}`);
   // Interleaved: a0 b0 a1 b1 … while both last, then the rest of a.
-  assert.deepEqual(obs.slice(0, 4).map((o) => o.user), ['a0', 'b0', 'a1', 'b1']);
+  assert.deepEqual(
+    obs.slice(0, 4).map((o) => o.user),
+    ['a0', 'b0', 'a1', 'b1'],
+  );
   assert.equal(obs[obs.length - 1].user, 'a2999');
   const byFile = Object.fromEntries(stats.map((s) => [s.file.endsWith('a.ndjson') ? 'a' : 'b', s]));
   assert.equal(byFile.a.observations, 3000);

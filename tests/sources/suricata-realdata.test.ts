@@ -1,12 +1,13 @@
 // Real-data conformance for Suricata EVE: the TLS examples of Suricata's own EVE documentation,
 // and an eve.json built from suricata-verify's expected values for the mTLS capture
 // tests/tls/tls-store-02/tls-client-auth.pcap, with the certificates extracted from that pcap.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Diagnostics } from '../../src/diagnostics.ts';
 import type { Observation } from '../../src/schema/event.ts';
@@ -44,13 +45,17 @@ test('Suricata documentation TLS examples: valid ones map, the broken one is rep
   const blocks = tlsExamples();
   assert.equal(blocks.length, 4);
   const events = blocks.map(
-    (b, i) => `{"timestamp":"2017-04-07T22:24:37.251547+0100","flow_id":${586497171462735 + i},"event_type":"tls","src_ip":"192.168.2.14","src_port":50096,"dest_ip":"209.53.113.5","dest_port":443,"proto":"TCP",${b}}`,
+    (b, i) =>
+      `{"timestamp":"2017-04-07T22:24:37.251547+0100","flow_id":${586497171462735 + i},"event_type":"tls","src_ip":"192.168.2.14","src_port":50096,"dest_ip":"209.53.113.5","dest_port":443,"proto":"TCP",${b}}`,
   );
   const file = join(dir, 'doc-examples.json');
   writeFileSync(file, `${events.join('\n')}\n`);
   const { obs, diagnostics } = await read(file);
   // The 4th example (custom logging) is missing a closing quote in the documentation itself.
-  assert.deepEqual(diagnostics.kept.map((d) => [d.reason, d.line]), [['invalid-json', 4]]);
+  assert.deepEqual(
+    diagnostics.kept.map((d) => [d.reason, d.line]),
+    [['invalid-json', 4]],
+  );
   assert.equal(obs.length, 3);
   const [regular, resumed, extended] = obs;
   assert.equal(regular.ts, Date.UTC(2017, 3, 7, 21, 24, 37, 251));
@@ -122,9 +127,15 @@ test('suricata-verify tls-store-02 mTLS: server and client certificate fields ma
   // The expected server fingerprint really is the SHA-1 of the certificate from the pcap.
   assert.equal(sha1Colon(serverDer), m['tls.fingerprint']);
   const file = join(dir, 'eve.json');
-  writeFileSync(file, `${JSON.stringify({ timestamp: '2018-04-14T22:55:27.000000+0200', event_type: 'flow', flow_id: 1 })}\n${JSON.stringify(eve)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ timestamp: '2018-04-14T22:55:27.000000+0200', event_type: 'flow', flow_id: 1 })}\n${JSON.stringify(eve)}\n`,
+  );
   const { obs, diagnostics } = await read(file);
-  assert.deepEqual(diagnostics.kept.map((d) => d.reason), ['ignored-event-type']);
+  assert.deepEqual(
+    diagnostics.kept.map((d) => d.reason),
+    ['ignored-event-type'],
+  );
   assert.equal(obs.length, 1);
   const o = obs[0];
   assert.equal(o.ts, Date.UTC(2018, 3, 14, 20, 55, 30, 123));

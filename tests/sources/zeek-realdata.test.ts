@@ -1,14 +1,15 @@
 // Real-data conformance: every Zeek ssl*/x509* baseline log from Zeek's own test suite and from
 // FoxIO's JA4 Zeek package parses with no error-level diagnostics, with record counts checked
 // against an independent count of the data lines, plus spot checks of mapped values.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, basename } from 'node:path';
+import { basename, join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Diagnostics } from '../../src/diagnostics.ts';
 import type { Observation } from '../../src/schema/event.ts';
-import { readObservations, type FileStats } from '../../src/sources/read.ts';
+import { type FileStats, readObservations } from '../../src/sources/read.ts';
 
 const realdata = fileURLToPath(new URL('../../../shared/realdata/', import.meta.url));
 const roots = [join(realdata, 'zeek/Baseline'), join(realdata, 'foxio-ja4/zeek/tests')];
@@ -27,7 +28,9 @@ const HEADERLESS = new Set(['ssl-max-history-length-3.log', 'ssl-max-history-len
 
 /** Data records counted independently: non-empty lines not starting with '#', minus a zeek-cut -m name line. */
 function countRecords(path: string): number {
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0 && !l.startsWith('#'));
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0 && !l.startsWith('#'));
   const hasFieldsHeader = readFileSync(path, 'utf8').includes('\n#fields\t');
   return hasFieldsHeader ? lines.length : lines.length - 1;
 }
@@ -76,7 +79,11 @@ for (const path of logs) {
       assert.equal(o.format, 'zeek-ssl');
       assert.ok(o.record_id?.startsWith('C'), `uid ${o.record_id}`);
       assert.ok(o.client_certificate_visibility);
-      if (o.ts === null) assert.ok(diagnostics.kept.some((d) => d.line === o.line), 'a null ts is explained by a warning');
+      if (o.ts === null)
+        assert.ok(
+          diagnostics.kept.some((d) => d.line === o.line),
+          'a null ts is explained by a warning',
+        );
     }
   });
 }
@@ -103,11 +110,14 @@ test('xmpp server-dialback-dpd: client_cert_chain_fps gives a client certificate
   assert.equal(obs.length, 1);
   assert.equal(obs[0].client_certificate_visibility, 'present');
   assert.equal(obs[0].client_certificate?.sha256, '573a503f5361eec2f4642c8b230212c5e8af96632bcd6904cef5771c6c56ebcf');
-  assert.deepEqual(obs[0].client_chain?.map((c) => c.sha256), [
-    '973a41276ffd01e027a2aad49e34c37846d3e976ff6a620b6712e33832041aa6',
-    '3a2fbe92891e57fe05d57087f48e730f17e5a5f53ef403d618e5b74d7a7e6ecb',
-    'c3846bf24b9e93ca64274c0ec67c1ecc5e024ffcacd2d74019350e81fe546ae4',
-  ]);
+  assert.deepEqual(
+    obs[0].client_chain?.map((c) => c.sha256),
+    [
+      '973a41276ffd01e027a2aad49e34c37846d3e976ff6a620b6712e33832041aa6',
+      '3a2fbe92891e57fe05d57087f48e730f17e5a5f53ef403d618e5b74d7a7e6ecb',
+      'c3846bf24b9e93ca64274c0ec67c1ecc5e024ffcacd2d74019350e81fe546ae4',
+    ],
+  );
   assert.equal(obs[0].server_certificate?.sha256, 'a9fe6fe31272268b3245c130a086531e056a8b463eae2b81200ca07def26a8a8');
 });
 
@@ -123,10 +133,13 @@ test('dtls-stun-dpd: DTLS client certificate, subject taken from client_subject 
 
 test('ssl.basic: the sibling x509.log is read first and joined by fingerprint', async () => {
   const { obs, stats } = await read([B('scripts.base.protocols.ssl.basic/ssl.log')]);
-  assert.deepEqual(stats.map((s) => [basename(s.file), s.format, s.sibling]), [
-    ['x509.log', 'zeek-x509', true],
-    ['ssl.log', 'zeek-ssl', false],
-  ]);
+  assert.deepEqual(
+    stats.map((s) => [basename(s.file), s.format, s.sibling]),
+    [
+      ['x509.log', 'zeek-x509', true],
+      ['ssl.log', 'zeek-ssl', false],
+    ],
+  );
   const server = obs[0].server_certificate;
   assert.equal(server?.sha256, 'a580247a25324adf4add5af648de4ac5798030dfd622f26a5f2280d7528ae244');
   assert.equal(server?.subject, 'CN=*.gstatic.com,O=Google Inc,L=Mountain View,ST=California,C=US');

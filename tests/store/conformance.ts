@@ -108,7 +108,10 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
 
     test('saveEntries upserts: a later save of a key overwrites the earlier value', () =>
       withStore(async (store) => {
-        await store.saveEntries('ns', [['a', { count: 1 }], ['b', 'kept']]);
+        await store.saveEntries('ns', [
+          ['a', { count: 1 }],
+          ['b', 'kept'],
+        ]);
         await store.saveEntries('ns', [['a', { count: 2, extra: true }]]);
         const loaded = await store.loadNamespace('ns');
         assert.deepEqual(loaded.get('a'), { count: 2, extra: true });
@@ -118,8 +121,14 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
 
     test('an undefined value deletes the entry; deleting a missing key is harmless', () =>
       withStore(async (store) => {
-        await store.saveEntries('ns', [['a', 1], ['b', 2]]);
-        await store.saveEntries('ns', [['a', undefined], ['never-existed', undefined]]);
+        await store.saveEntries('ns', [
+          ['a', 1],
+          ['b', 2],
+        ]);
+        await store.saveEntries('ns', [
+          ['a', undefined],
+          ['never-existed', undefined],
+        ]);
         assert.deepEqual([...(await store.loadNamespace('ns'))], [['b', 2]]);
       }));
 
@@ -141,7 +150,12 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
 
     test('null, false, 0 and "" are stored values, not deletions', () =>
       withStore(async (store) => {
-        await store.saveEntries('ns', [['null', null], ['false', false], ['zero', 0], ['empty', '']]);
+        await store.saveEntries('ns', [
+          ['null', null],
+          ['false', false],
+          ['zero', 0],
+          ['empty', ''],
+        ]);
         const loaded = await store.loadNamespace('ns');
         assert.equal(loaded.size, 4);
         assert.equal(loaded.get('null'), null);
@@ -161,7 +175,10 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
           unicode: 'Zoë — 日本語 — 🔐 — \u0000 nul and "quotes" \\ backslash',
         };
         const unicodeKey = 'CN=Jürgen Groß,O=Bäckerei 🍞';
-        await store.saveEntries('ns', [[unicodeKey, value], ['plain', [value, value]]]);
+        await store.saveEntries('ns', [
+          [unicodeKey, value],
+          ['plain', [value, value]],
+        ]);
         const loaded = await store.loadNamespace('ns');
         assert.deepEqual(loaded.get(unicodeKey), value);
         assert.deepEqual(loaded.get('plain'), [value, value]);
@@ -192,8 +209,18 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
 
     test('a value JSON cannot represent is rejected and nothing of the batch is saved', () =>
       withStore(async (store) => {
-        await assert.rejects(store.saveEntries('ns', [['ok', 1], ['bad', () => 1]]));
-        await assert.rejects(store.saveEntries('ns', [['ok', 1], ['big', 10n]]));
+        await assert.rejects(
+          store.saveEntries('ns', [
+            ['ok', 1],
+            ['bad', () => 1],
+          ]),
+        );
+        await assert.rejects(
+          store.saveEntries('ns', [
+            ['ok', 1],
+            ['big', 10n],
+          ]),
+        );
         assert.equal((await store.loadNamespace('ns')).size, 0);
       }));
 
@@ -224,7 +251,10 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
         const original = makeAlert(1, { summary: 'first' });
         await store.saveAlerts([original, makeAlert(2)]);
         await store.saveAlerts([original, makeAlert(2)]);
-        await store.saveAlerts([{ ...original, summary: 'second' }, { ...original, summary: 'third' }]);
+        await store.saveAlerts([
+          { ...original, summary: 'second' },
+          { ...original, summary: 'third' },
+        ]);
         const listed = await store.listAlerts();
         assert.equal(listed.length, 2);
         assert.deepEqual(
@@ -313,13 +343,16 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
     test('alertCountsByRule counts stored alerts per rule (an alert saved twice counts once)', () =>
       withStore(async (store) => {
         assert.equal((await store.alertCountsByRule()).size, 0);
-        const alerts = Array.from({ length: 7 }, (_, i) => makeAlert(200 + i, { rule: i < 4 ? 'cert-churn' : i < 6 ? 'key-reuse' : 'expired-cert' }));
+        const alerts = Array.from({ length: 7 }, (_, i) =>
+          makeAlert(200 + i, { rule: i < 4 ? 'cert-churn' : i < 6 ? 'key-reuse' : 'expired-cert' }),
+        );
         await store.saveAlerts(alerts);
         await store.saveAlerts(alerts.slice(0, 2));
-        assert.deepEqual(
-          [...(await store.alertCountsByRule())].sort(),
-          [['cert-churn', 4], ['expired-cert', 1], ['key-reuse', 2]],
-        );
+        assert.deepEqual([...(await store.alertCountsByRule())].sort(), [
+          ['cert-churn', 4],
+          ['expired-cert', 1],
+          ['key-reuse', 2],
+        ]);
       }));
 
     test('feedback: a fresh store has none; saved verdicts list back intact, in insertion order', () =>
@@ -340,7 +373,9 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
     test('feedback times are normalised to ISO 8601 UTC with milliseconds', () =>
       withStore(async (store) => {
         const alert = makeAlert(33);
-        await store.saveFeedback(makeFeedback(alert, { created_at: '2026-03-01T11:00:00+01:00', expires_at: '2026-03-31T10:00:00Z' }));
+        await store.saveFeedback(
+          makeFeedback(alert, { created_at: '2026-03-01T11:00:00+01:00', expires_at: '2026-03-31T10:00:00Z' }),
+        );
         const [stored] = await store.listFeedback();
         assert.equal(stored.created_at, '2026-03-01T10:00:00.000Z');
         assert.equal(stored.expires_at, '2026-03-31T10:00:00.000Z');
@@ -383,7 +418,10 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
       }
       const { store } = sut;
       const alerts = [makeAlert(1), makeAlert(2, { rule: 'key-reuse' })];
-      await store.saveEntries('cert-churn/seen', [['alice', { certs: ['a', 'b'] }], ['bob', 1]]);
+      await store.saveEntries('cert-churn/seen', [
+        ['alice', { certs: ['a', 'b'] }],
+        ['bob', 1],
+      ]);
       await store.saveEntries('cert-churn/seen', [['bob', undefined]]);
       await store.saveAlerts(alerts);
       await store.setMeta('last_run', '2026-01-05T09:00:00Z');
@@ -400,7 +438,10 @@ export function runStoreConformance(name: string, factory: () => Promise<StoreUn
         assert.equal(await reopened.getMeta('last_run'), '2026-01-05T09:00:00Z');
         assert.deepEqual(await reopened.listFeedback(), [verdict]);
         assert.deepEqual(await reopened.getAlert(alerts[1].id), alerts[1]);
-        assert.deepEqual([...(await reopened.alertCountsByRule())].sort(), [['cert-churn', 1], ['key-reuse', 1]]);
+        assert.deepEqual([...(await reopened.alertCountsByRule())].sort(), [
+          ['cert-churn', 1],
+          ['key-reuse', 1],
+        ]);
         // and keeps working after the reopen
         await reopened.saveEntries('cert-churn/seen', [['carol', 3]]);
         assert.equal((await reopened.loadNamespace('cert-churn/seen')).size, 2);

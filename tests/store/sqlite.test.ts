@@ -6,13 +6,13 @@ import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 import { CertsignalError } from '../../src/errors.ts';
-import { MemoryStateStore } from '../../src/store/memory.ts';
 import { openStateStore } from '../../src/store/index.ts';
-import { STATE_MIGRATIONS, STATE_SCHEMA_VERSION, SqliteStateStore } from '../../src/store/sqlite.ts';
+import { MemoryStateStore } from '../../src/store/memory.ts';
+import { SqliteStateStore, STATE_MIGRATIONS, STATE_SCHEMA_VERSION } from '../../src/store/sqlite.ts';
 import { alertId, makeAlert, makeFeedback, runStoreConformance } from './conformance.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'certsignal-store-'));
@@ -51,8 +51,9 @@ describe('SqliteStateStore on disk', () => {
       assert.deepEqual({ ...raw.prepare('PRAGMA journal_mode').get() }, { journal_mode: 'wal' });
       const row = raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string };
       assert.equal(row.value, String(STATE_SCHEMA_VERSION));
-      const indexes = (raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts'").all() as { name: string }[])
-        .map((r) => r.name);
+      const indexes = (
+        raw.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alerts'").all() as { name: string }[]
+      ).map((r) => r.name);
       assert.ok(indexes.includes('alerts_by_time') && indexes.includes('alerts_by_rule_time'), indexes.join(','));
     } finally {
       raw.close();
@@ -89,7 +90,10 @@ describe('SqliteStateStore on disk', () => {
     assert.equal((await v2.listAlerts()).length, 1);
     await v2.close();
     const raw = new DatabaseSync(path);
-    const columns = raw.prepare('PRAGMA table_info(alerts)').all().map((r) => (r as { name: string }).name);
+    const columns = raw
+      .prepare('PRAGMA table_info(alerts)')
+      .all()
+      .map((r) => (r as { name: string }).name);
     raw.close();
     assert.ok(columns.includes('acknowledged'));
   });
@@ -182,7 +186,9 @@ describe('SqliteStateStore on disk', () => {
     assertStateError(() => new SqliteStateStore(scratch), scratch, /cannot open|not an SQLite/);
   });
 
-  test('an unwritable database file is a clear E_STATE error', { skip: process.getuid?.() === 0 ? 'root ignores file permissions' : false }, async () => {
+  test('an unwritable database file is a clear E_STATE error', {
+    skip: process.getuid?.() === 0 ? 'root ignores file permissions' : false,
+  }, async () => {
     const path = freshPath();
     await new SqliteStateStore(path).close();
     chmodSync(path, 0o444);
@@ -216,17 +222,19 @@ describe('SqliteStateStore on disk', () => {
     await Promise.all([0, 1, 2, 3].map((n) => run(process.execPath, ['--input-type=module', '-e', script(n)])));
     const store = new SqliteStateStore(path);
     try {
-      assert.deepEqual(
-        [...(await store.loadNamespace('workers'))].sort(),
-        [['worker-0', 0], ['worker-1', 1], ['worker-2', 2], ['worker-3', 3]],
-      );
+      assert.deepEqual([...(await store.loadNamespace('workers'))].sort(), [
+        ['worker-0', 0],
+        ['worker-1', 1],
+        ['worker-2', 2],
+        ['worker-3', 3],
+      ]);
       assert.equal(await store.getMeta('schema_version'), String(STATE_SCHEMA_VERSION));
     } finally {
       await store.close();
     }
   });
 
-  test('two stores on the same file see each other\'s committed writes', async () => {
+  test("two stores on the same file see each other's committed writes", async () => {
     const path = freshPath();
     const writer = new SqliteStateStore(path);
     const reader = new SqliteStateStore(path);

@@ -1,12 +1,13 @@
 // cert-churn: threshold and window boundaries, one signal per burst, per-user vs per-device
 // counting, cold start, exemptions, the short-lived variant and state carried across runs —
 // on real certificates from the test PKI.
-import { before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
 import { Value } from 'typebox/value';
-import { StateRegistry } from '../state.ts';
-import { makeEvent, runRule, type EventInit } from '../../../tests/helpers/events.ts';
+import { type EventInit, makeEvent, runRule } from '../../../tests/helpers/events.ts';
 import { createRootCA, type TestCA, type TestCert } from '../../../tests/helpers/pki.ts';
+import { StateRegistry } from '../state.ts';
 import { rule } from './rule.ts';
 
 const BASE = Date.parse('2026-01-05T09:00:00Z');
@@ -25,21 +26,39 @@ let automation: TestCert[];
 before(async () => {
   ca = await createRootCA('CN=Corp Device CA, O=Example Corp');
   automationCa = await createRootCA('CN=Rotation Bot CA, O=Example Corp');
-  baseline = await ca.issue({ subject: 'CN=alice, O=Example Corp', notBefore: new Date(BASE - 30 * DAY), notAfter: new Date(BASE + 335 * DAY) });
+  baseline = await ca.issue({
+    subject: 'CN=alice, O=Example Corp',
+    notBefore: new Date(BASE - 30 * DAY),
+    notAfter: new Date(BASE + 335 * DAY),
+  });
   fresh = [];
   for (let i = 0; i < 8; i++) fresh.push(await ca.issue({ subject: `CN=alice, O=Example Corp, OU=n${i}` }));
   shortLived = [];
   for (let i = 0; i < 3; i++) {
-    shortLived.push(await ca.issue({ subject: 'CN=alice, O=Example Corp', notBefore: new Date(BASE), notAfter: new Date(BASE + 12 * HOUR) }));
+    shortLived.push(
+      await ca.issue({ subject: 'CN=alice, O=Example Corp', notBefore: new Date(BASE), notAfter: new Date(BASE + 12 * HOUR) }),
+    );
   }
   automation = [];
   for (let i = 0; i < 5; i++) {
-    automation.push(await automationCa.issue({ subject: 'CN=alice, O=Example Corp', notBefore: new Date(BASE), notAfter: new Date(BASE + 6 * HOUR) }));
+    automation.push(
+      await automationCa.issue({
+        subject: 'CN=alice, O=Example Corp',
+        notBefore: new Date(BASE),
+        notAfter: new Date(BASE + 6 * HOUR),
+      }),
+    );
   }
 });
 
 function at(cert: TestCert, minutes: number, init: EventInit = {}) {
-  return makeEvent({ cert, at: BASE + minutes * MIN, user: 'alice', source_ip: `198.51.100.${10 + Math.floor(minutes) % 200}`, ...init });
+  return makeEvent({
+    cert,
+    at: BASE + minutes * MIN,
+    user: 'alice',
+    source_ip: `198.51.100.${10 + (Math.floor(minutes) % 200)}`,
+    ...init,
+  });
 }
 
 describe('cert-churn', () => {
@@ -60,8 +79,14 @@ describe('cert-churn', () => {
       certs.map((c) => c.sha256),
       four.slice(1).map((e) => e.certificate?.sha256),
     );
-    assert.deepEqual(certs.map((c) => c.first_seen), [0, 10, 20, 38].map((m) => new Date(BASE + m * MIN).toISOString()));
-    assert.deepEqual(certs.map((c) => c.source_ip), [0, 10, 20, 38].map((m) => `198.51.100.${10 + m}`));
+    assert.deepEqual(
+      certs.map((c) => c.first_seen),
+      [0, 10, 20, 38].map((m) => new Date(BASE + m * MIN).toISOString()),
+    );
+    assert.deepEqual(
+      certs.map((c) => c.source_ip),
+      [0, 10, 20, 38].map((m) => `198.51.100.${10 + m}`),
+    );
     assert.ok(certs.every((c) => c.issuer === 'O=Example Corp,CN=Corp Device CA'));
     assert.deepEqual(s.evidence.threshold, { max_new_certs: 3, window_minutes: 60 });
   });
@@ -104,11 +129,20 @@ describe('cert-churn', () => {
 
   test('users and devices are counted separately', () => {
     // alice uses four new certificates, each from a different device: the user churns, no device does.
-    const perDevice = [at(baseline, -120, { device: 'lap-1' }), ...fresh.slice(0, 4).map((c, i) => at(c, i * 5, { device: `lap-${i + 1}` }))];
+    const perDevice = [
+      at(baseline, -120, { device: 'lap-1' }),
+      ...fresh.slice(0, 4).map((c, i) => at(c, i * 5, { device: `lap-${i + 1}` })),
+    ];
     const a = runRule(rule, perDevice);
-    assert.deepEqual(a.map((s) => (s.evidence.entity as { kind: string }).kind), ['user']);
+    assert.deepEqual(
+      a.map((s) => (s.evidence.entity as { kind: string }).kind),
+      ['user'],
+    );
     // One device with four new certificates and no user: the device churns.
-    const device = [makeEvent({ cert: baseline, at: BASE - HOUR, device: 'kiosk-7' }), ...fresh.slice(0, 4).map((c, i) => makeEvent({ cert: c, at: BASE + i * MIN, device: 'kiosk-7' }))];
+    const device = [
+      makeEvent({ cert: baseline, at: BASE - HOUR, device: 'kiosk-7' }),
+      ...fresh.slice(0, 4).map((c, i) => makeEvent({ cert: c, at: BASE + i * MIN, device: 'kiosk-7' })),
+    ];
     const d = runRule(rule, device);
     assert.equal(d.length, 1);
     assert.deepEqual(d[0].evidence.entity, { kind: 'device', id: 'kiosk-7' });
@@ -216,16 +250,32 @@ describe('cert-churn', () => {
     assert.equal(s.evidence.from_issuance, 4);
     assert.equal(s.evidence.from_presentation, 0);
     const certs = s.evidence.certificates as { via: string; serial: string; sha256: string | null }[];
-    assert.deepEqual(certs.map((c) => c.via), ['issuance', 'issuance', 'issuance', 'issuance']);
-    assert.deepEqual(certs.map((c) => c.serial), fresh.slice(0, 4).map((c) => c.serial));
-    assert.match(s.summary, /^4 new certificates for user alice in 30 min \(threshold >3 in 60 min\); 4 issued by a CA, 0 first presented$/);
+    assert.deepEqual(
+      certs.map((c) => c.via),
+      ['issuance', 'issuance', 'issuance', 'issuance'],
+    );
+    assert.deepEqual(
+      certs.map((c) => c.serial),
+      fresh.slice(0, 4).map((c) => c.serial),
+    );
+    assert.match(
+      s.summary,
+      /^4 new certificates for user alice in 30 min \(threshold >3 in 60 min\); 4 issued by a CA, 0 first presented$/,
+    );
     // Denied requests (outcome failure) provision nothing.
-    assert.deepEqual(runRule(rule, [at(baseline, -120), ...fresh.slice(0, 4).map((c, i) => issuedLogged(c, i, { outcome: 'failure' }))]), []);
+    assert.deepEqual(
+      runRule(rule, [at(baseline, -120), ...fresh.slice(0, 4).map((c, i) => issuedLogged(c, i, { outcome: 'failure' }))]),
+      [],
+    );
   });
 
   test('an issued certificate later presented counts once (issuance logs issuer + serial, the gateway the SHA-256)', () => {
     const three = fresh.slice(0, 3);
-    const events = [at(baseline, -120), ...three.map((c, i) => issuedLogged(c, i * 5)), ...three.map((c, i) => at(c, 20 + i * 5))];
+    const events = [
+      at(baseline, -120),
+      ...three.map((c, i) => issuedLogged(c, i * 5)),
+      ...three.map((c, i) => at(c, 20 + i * 5)),
+    ];
     assert.deepEqual(runRule(rule, events), [], 'three new certificates, each seen twice');
     const signals = runRule(rule, [...events, at(fresh[3], 40)]);
     assert.equal(signals.length, 1);
@@ -234,17 +284,34 @@ describe('cert-churn', () => {
     assert.equal(signals[0].evidence.from_presentation, 1);
     assert.match(signals[0].summary, /; 3 issued by a CA, 1 first presented$/);
     // The other way round: presented first (SHA-256), then the issuance record arrives (merged files).
-    const reversed = [at(baseline, -120), ...three.map((c, i) => at(c, i * 5)), ...three.map((c, i) => issuedLogged(c, 20 + i * 5))];
+    const reversed = [
+      at(baseline, -120),
+      ...three.map((c, i) => at(c, i * 5)),
+      ...three.map((c, i) => issuedLogged(c, 20 + i * 5)),
+    ];
     assert.deepEqual(runRule(rule, reversed), []);
     // A gateway that logs only SHA-1 + issuer + serial (nginx) still matches an issuance logged with its SHA-256.
     const withSha = (c: TestCert, m: number) => {
       const e = at(c, m, { kind: 'issuance' });
-      e.certificate = { ...(e.certificate as NonNullable<typeof e.certificate>), source: 'logged', sha1: null, spki_sha256: null, spki_pin_sha256: null };
+      e.certificate = {
+        ...(e.certificate as NonNullable<typeof e.certificate>),
+        source: 'logged',
+        sha1: null,
+        spki_sha256: null,
+        spki_pin_sha256: null,
+      };
       return e;
     };
     const nginx = (c: TestCert, m: number) => {
       const e = at(c, m);
-      e.certificate = { ...(e.certificate as NonNullable<typeof e.certificate>), source: 'logged', sha256: null, sha1: null, spki_sha256: null, spki_pin_sha256: null };
+      e.certificate = {
+        ...(e.certificate as NonNullable<typeof e.certificate>),
+        source: 'logged',
+        sha256: null,
+        sha1: null,
+        spki_sha256: null,
+        spki_pin_sha256: null,
+      };
       return e;
     };
     const mixed = [at(baseline, -120), ...three.map((c, i) => withSha(c, i * 5)), ...three.map((c, i) => nginx(c, 20 + i * 5))];

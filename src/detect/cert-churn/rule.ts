@@ -27,14 +27,48 @@ export interface Config {
 
 export const configSchema = Type.Object(
   {
-    max_new_certs: Type.Integer({ minimum: 1, maximum: 1000, default: 3, description: 'Fire on more than this many new certificates per entity within window_minutes.' }),
-    window_minutes: Type.Number({ exclusiveMinimum: 0, default: 60, description: 'Sliding window for counting new certificates (inclusive at the edge).' }),
-    known_certs_per_entity: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Known certificates remembered per entity (LRU).' }),
-    short_lived_max_hours: Type.Number({ exclusiveMinimum: 0, default: 24, description: 'Lifetime at or under which a certificate counts as short-lived.' }),
-    short_lived_min_certs: Type.Integer({ minimum: 1, maximum: 1000, default: 2, description: 'New short-lived certificates within short_lived_window_hours that fire the short-lived variant.' }),
-    short_lived_window_hours: Type.Number({ exclusiveMinimum: 0, default: 24, description: 'Window for the short-lived variant.' }),
-    short_lived_min_long_lived_certs: Type.Integer({ minimum: 1, default: 1, description: 'Long-lived certificates the entity must have shown before short-lived ones are unusual.' }),
-    exempt_issuers: Type.Array(Type.String(), { default: [], description: 'Issuer DNs exempt from both triggers (global automation_issuers are merged in).' }),
+    max_new_certs: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 3,
+      description: 'Fire on more than this many new certificates per entity within window_minutes.',
+    }),
+    window_minutes: Type.Number({
+      exclusiveMinimum: 0,
+      default: 60,
+      description: 'Sliding window for counting new certificates (inclusive at the edge).',
+    }),
+    known_certs_per_entity: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 32,
+      description: 'Known certificates remembered per entity (LRU).',
+    }),
+    short_lived_max_hours: Type.Number({
+      exclusiveMinimum: 0,
+      default: 24,
+      description: 'Lifetime at or under which a certificate counts as short-lived.',
+    }),
+    short_lived_min_certs: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 2,
+      description: 'New short-lived certificates within short_lived_window_hours that fire the short-lived variant.',
+    }),
+    short_lived_window_hours: Type.Number({
+      exclusiveMinimum: 0,
+      default: 24,
+      description: 'Window for the short-lived variant.',
+    }),
+    short_lived_min_long_lived_certs: Type.Integer({
+      minimum: 1,
+      default: 1,
+      description: 'Long-lived certificates the entity must have shown before short-lived ones are unusual.',
+    }),
+    exempt_issuers: Type.Array(Type.String(), {
+      default: [],
+      description: 'Issuer DNs exempt from both triggers (global automation_issuers are merged in).',
+    }),
   },
   { additionalProperties: false },
 );
@@ -74,27 +108,35 @@ interface Burst {
   more: number;
 }
 
-/** Per-entity state (namespace `cert-churn/user` or `cert-churn/device`, keyed by the id). */
+/**
+ * Per-entity state (namespace `cert-churn/user` or `cert-churn/device`, keyed by the id).
+ *
+ * Compact form: almost every entity only ever shows one certificate, so `known`, `known_sha1` and
+ * `known_alt` hold that certificate's identities as plain strings, and `recent` / `short_recent`
+ * are null until a new certificate appears; the lists are created on the entity's second
+ * certificate (see expand). State written by earlier versions (always lists, `[]` for empty
+ * `recent`) is read as is.
+ */
 export interface EntityState {
   first_seen: number;
-  /** Certificate identities (see certIdentity), least recently seen first. */
-  known: string[];
+  /** Certificate identities (see certIdentity), least recently seen first; a string while there is one. */
+  known: string | string[];
   /** Parallel to `known`: the SHA-1 of the same certificate or '' (joins SHA-1-only log sources). */
-  known_sha1: string[];
+  known_sha1: string | string[];
   /**
    * Parallel to `known`: the issuer + serial identity (see issuerSerialIdentity) or ''. CA logs
    * often carry only issuer + serial while gateways carry the SHA-256: both must name one
    * certificate. Absent in state written before issuance events were counted.
    */
-  known_alt?: string[];
-  /** New certificates, oldest first, at most max_new_certs + 1, none older than the window. */
-  recent: NewCertRecord[];
+  known_alt?: string | string[];
+  /** New certificates, oldest first, at most max_new_certs + 1, none older than the window (null: none yet). */
+  recent: NewCertRecord[] | null;
   burst: Burst | null;
   /** Distinct certificates seen, by lifetime class (capped counters). */
   long_lived: number;
   short_lived: number;
   /** New short-lived certificates within the short window, oldest first, at most short_lived_min_certs. */
-  short_recent: NewCertRecord[];
+  short_recent: NewCertRecord[] | null;
   short_burst: Burst | null;
 }
 
@@ -105,7 +147,10 @@ const COUNTER_CAP = 1_000_000;
 
 /** Issuer DN compared case-insensitively, ignoring spaces after RDN separators. */
 export function normalizeIssuer(dn: string): string {
-  return dn.trim().toLowerCase().replace(/\s*,\s*/g, ',');
+  return dn
+    .trim()
+    .toLowerCase()
+    .replace(/\s*,\s*/g, ',');
 }
 
 // Identity of a certificate: SHA-256 of the DER; for logged certificates without it, SHA-1, then
@@ -113,9 +158,53 @@ export function normalizeIssuer(dn: string): string {
 // shares one object per distinct certificate), so the hot path allocates nothing.
 const derivedIds = new WeakMap<CertInfo, string | null>();
 
+/** Raw issuer → normalizeIssuer(raw): issuers are few, and every alt identity then shares one string. */
+const issuerMemo = new Map<string, string>();
+
+function normalizedIssuer(raw: string): string {
+  let v = issuerMemo.get(raw);
+  if (v === undefined) {
+    v = normalizeIssuer(raw);
+    if (issuerMemo.size >= 10_000) issuerMemo.clear();
+    issuerMemo.set(raw, v);
+  }
+  return v;
+}
+
+// Cached per CertInfo like derivedIds: the user and the device of an event then keep one string
+// between them instead of one each (it is the largest string cert-churn stores per entity).
+const altIds = new WeakMap<CertInfo, string | null>();
+
 /** `issuer-serial:<issuer>/<serial>` for a certificate with both, else null (the second identity kept per known certificate). */
 export function issuerSerialIdentity(c: CertInfo): string | null {
-  return c.serial && c.issuer ? `issuer-serial:${normalizeIssuer(c.issuer)}/${c.serial}` : null;
+  let id = altIds.get(c);
+  if (id === undefined) {
+    id = c.serial && c.issuer ? `issuer-serial:${normalizedIssuer(c.issuer)}/${c.serial}` : null;
+    altIds.set(c, id);
+  }
+  return id;
+}
+
+/** The state's known-certificate lists, created from the compact one-certificate form when needed. */
+interface KnownLists {
+  known: string[];
+  known_sha1: string[];
+  known_alt: string[];
+}
+
+/**
+ * Turns `s` into its list form (in place) and returns it: the compact one-certificate form gets
+ * one-element lists; state from before issuance counting gets `known_alt` filled with ''.
+ */
+export function expand(s: EntityState): EntityState & KnownLists {
+  if (typeof s.known === 'string') {
+    s.known = [s.known];
+    s.known_sha1 = [typeof s.known_sha1 === 'string' ? s.known_sha1 : ''];
+    s.known_alt = [typeof s.known_alt === 'string' ? s.known_alt : ''];
+  }
+  if (typeof s.known_sha1 === 'string') s.known_sha1 = s.known.map(() => '');
+  if (!Array.isArray(s.known_alt) || s.known_alt.length !== s.known.length) s.known_alt = s.known.map(() => '');
+  return s as EntityState & KnownLists;
 }
 
 /** The id under which cert-churn remembers a certificate, or null when it cannot be identified. */
@@ -195,6 +284,11 @@ class CertChurn implements RuleInstance {
   private readonly exempt: Set<string>;
   /** Raw issuer string → exempt?; issuers are few, so this stays small. */
   private readonly exemptCache = new Map<string, boolean>();
+  /** Signals of the current event (user and device), reused so events without one allocate nothing. */
+  private readonly found: Signal[] = [];
+  private readonly collect = (signal: Signal): void => {
+    this.found.push(signal);
+  };
 
   constructor(config: Config, ctx: RuleContext) {
     this.config = config;
@@ -215,11 +309,12 @@ class CertChurn implements RuleInstance {
     const id = certIdentity(cert);
     if (id === null) return;
     if (this.exempt.size > 0 && cert.issuer !== null && this.isExempt(cert.issuer)) return;
-    const found: Signal[] = [];
-    const collect = (signal: Signal) => found.push(signal);
-    if (event.user !== null) this.observeEntity('user', event.user, this.users, event, cert, id, collect);
-    if (event.device !== null) this.observeEntity('device', event.device, this.devices, event, cert, id, collect);
-    for (const signal of mergeSameBurst(found)) emit(signal);
+    const found = this.found;
+    found.length = 0;
+    if (event.user !== null) this.observeEntity('user', event.user, this.users, event, cert, id, this.collect);
+    if (event.device !== null) this.observeEntity('device', event.device, this.devices, event, cert, id, this.collect);
+    if (found.length === 0) return;
+    for (const signal of mergeSameBurst(found.splice(0))) emit(signal);
   }
 
   private isExempt(issuer: string): boolean {
@@ -248,28 +343,29 @@ class CertChurn implements RuleInstance {
       // entity's current certificate would otherwise count towards churn.
       store.set(entityId, {
         first_seen: event.ts,
-        known: [id],
-        known_sha1: [cert.sha1 ?? ''],
-        known_alt: [issuerSerialIdentity(cert) ?? ''],
-        recent: [],
+        known: id,
+        known_sha1: cert.sha1 ?? '',
+        known_alt: issuerSerialIdentity(cert) ?? '',
+        recent: null,
         burst: null,
         long_lived: lifetime !== null && lifetime > this.shortMaxMs ? 1 : 0,
         short_lived: lifetime !== null && lifetime <= this.shortMaxMs ? 1 : 0,
-        short_recent: [],
+        short_recent: null,
         short_burst: null,
       });
       return;
     }
-    const known = s.known;
-    const last = known.length - 1;
-    if (known[last] === id) return; // the common case: same certificate as last time
-    if (s.known_alt === undefined || s.known_alt.length !== known.length) s.known_alt = known.map(() => '');
-    const alts = s.known_alt;
+    // The common case: same certificate as last time (nothing to change, nothing to allocate).
+    const k = s.known;
+    if (typeof k === 'string' ? k === id : k[k.length - 1] === id) return;
+    const lists = expand(s);
+    const known = lists.known;
+    const alts = lists.known_alt;
     const alt = issuerSerialIdentity(cert);
     let idx = known.indexOf(id);
     if (idx < 0 && cert.sha1 !== null) {
       // Seen before by a source that only logged the SHA-1 (or vice versa).
-      idx = s.known_sha1.indexOf(cert.sha1);
+      idx = lists.known_sha1.indexOf(cert.sha1);
       if (idx >= 0 && cert.sha256 !== null) known[idx] = id;
     }
     if (idx < 0 && alt !== null) {
@@ -279,13 +375,13 @@ class CertChurn implements RuleInstance {
     }
     if (idx >= 0) {
       // Known: move to the most-recent end so long-used certificates are not evicted.
-      const sha1 = s.known_sha1[idx] || (cert.sha1 ?? '');
+      const sha1 = lists.known_sha1[idx] || (cert.sha1 ?? '');
       const knownAlt = alts[idx] || (alt ?? '');
       known.splice(idx, 1);
-      s.known_sha1.splice(idx, 1);
+      lists.known_sha1.splice(idx, 1);
       alts.splice(idx, 1);
       known.push(id);
-      s.known_sha1.push(sha1);
+      lists.known_sha1.push(sha1);
       alts.push(knownAlt);
       store.set(entityId, s);
       return;
@@ -293,11 +389,11 @@ class CertChurn implements RuleInstance {
 
     // A new certificate for this entity.
     known.push(id);
-    s.known_sha1.push(cert.sha1 ?? '');
+    lists.known_sha1.push(cert.sha1 ?? '');
     alts.push(alt ?? '');
     if (known.length > this.config.known_certs_per_entity) {
       known.shift();
-      s.known_sha1.shift();
+      lists.known_sha1.shift();
       alts.shift();
     }
     const record = recordOf(cert, event);
@@ -314,8 +410,16 @@ class CertChurn implements RuleInstance {
     store.set(entityId, s);
   }
 
-  private checkChurn(kind: EntityKind, entityId: string, s: EntityState, event: NormalizedEvent, record: NewCertRecord, emit: (signal: Signal) => void): void {
+  private checkChurn(
+    kind: EntityKind,
+    entityId: string,
+    s: EntityState,
+    event: NormalizedEvent,
+    record: NewCertRecord,
+    emit: (signal: Signal) => void,
+  ): void {
     const ts = event.ts;
+    if (s.recent === null) s.recent = [];
     const recent = s.recent;
     while (recent.length > 0 && ts - recent[0].first_seen > this.windowMs) recent.shift();
     recent.push(record);
@@ -348,7 +452,7 @@ class CertChurn implements RuleInstance {
         burst_start: iso(start),
         span_minutes: minutes(span),
         entity_first_seen: iso(s.first_seen),
-        known_certificates: s.known.length,
+        known_certificates: typeof s.known === 'string' ? 1 : s.known.length,
         certificates: recent.map(evidenceCert),
       },
     });
@@ -364,6 +468,7 @@ class CertChurn implements RuleInstance {
     emit: (signal: Signal) => void,
   ): void {
     const ts = event.ts;
+    if (s.short_recent === null) s.short_recent = [];
     const recent = s.short_recent;
     while (recent.length > 0 && ts - recent[0].first_seen > this.shortWindowMs) recent.shift();
     recent.push(record);
@@ -440,7 +545,10 @@ export const rule: Rule<Config> = {
     default_weight: 40,
     event_kinds: ['authentication', 'issuance'],
     variant_weights: { 'short-lived': 40 },
-    references: ['seed 002 pattern 1 (device certificate churn)', 'issue 4: churn counts issuances as well as first presentations'],
+    references: [
+      'seed 002 pattern 1 (device certificate churn)',
+      'issue 4: churn counts issuances as well as first presentations',
+    ],
     false_positives: [
       'Device re-enrolment or MDM re-provisioning that issues several certificates at once (raise max_new_certs or allowlist the issuer).',
       'Automation that rotates short-lived certificates by design (list its issuer in exempt_issuers / automation_issuers).',

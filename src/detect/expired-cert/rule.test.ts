@@ -2,11 +2,11 @@
 // and variant, rejected uses as attempts, logged certificates, and state persisting across runs.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { StateRegistry } from '../state.ts';
 import { makeEvent, runRule } from '../../../tests/helpers/events.ts';
-import type { NormalizedEvent } from '../../schema/event.ts';
-import type { Signal } from '../types.ts';
 import { createRootCA, type TestCA, type TestCert } from '../../../tests/helpers/pki.ts';
+import type { NormalizedEvent } from '../../schema/event.ts';
+import { StateRegistry } from '../state.ts';
+import type { Signal } from '../types.ts';
 import { type Config, rule } from './rule.ts';
 
 const SECOND = 1000;
@@ -62,7 +62,15 @@ describe('expired-cert', () => {
     const firstUse = NOT_AFTER + 1000 * DAY + 5 * SECOND;
     const events = [];
     for (let i = 0; i < 500; i++) {
-      events.push(makeEvent({ cert, at: firstUse + i * 3 * 60 * 60 * SECOND, user: 'alice', source_ip: i === 0 ? '198.51.100.7' : '203.0.113.9', service: 'api.internal' }));
+      events.push(
+        makeEvent({
+          cert,
+          at: firstUse + i * 3 * 60 * 60 * SECOND,
+          user: 'alice',
+          source_ip: i === 0 ? '198.51.100.7' : '203.0.113.9',
+          service: 'api.internal',
+        }),
+      );
     }
     const signals = runOne(events);
     assert.equal(signals.length, 1);

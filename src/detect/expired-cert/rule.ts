@@ -3,7 +3,14 @@
 // shows the same expired certificate in use for years (FIELD-NOTES), and that is one finding.
 import { Type } from 'typebox';
 import type { CertInfo, NormalizedEvent } from '../../schema/event.ts';
-import { certificateEvidence, certificateKey, claimReport, formatElapsed, type ReportedUse, useEvidence } from '../shared/certificate.ts';
+import {
+  certificateEvidence,
+  certificateKey,
+  claimReport,
+  formatElapsed,
+  type ReportedUse,
+  useEvidence,
+} from '../shared/certificate.ts';
 import type { Rule, RuleInstance, Signal } from '../types.ts';
 
 const RULE_ID = 'expired-cert';
@@ -61,7 +68,6 @@ function factsOf(cert: CertInfo): CertFacts {
   return f;
 }
 
-
 export const rule: Rule<Config> = {
   meta: {
     id: RULE_ID,
@@ -73,7 +79,11 @@ export const rule: Rule<Config> = {
       'confidence 0.5.',
     default_weight: 70,
     variant_weights: { expired: 70, 'not-yet-valid': 70 },
-    references: ['seed 002 pattern 5 (Expired/Revoked cert usage)', 'RFC 5280 §4.1.2.5 (validity)', 'FIELD-NOTES: IMC 2024 "Mutual TLS in Practice" (expired certificates in use 1,000+ days)'],
+    references: [
+      'seed 002 pattern 5 (Expired/Revoked cert usage)',
+      'RFC 5280 §4.1.2.5 (validity)',
+      'FIELD-NOTES: IMC 2024 "Mutual TLS in Practice" (expired certificates in use 1,000+ days)',
+    ],
     false_positives: [
       'Devices and vendor services that keep presenting an expired certificate for years (42% of expired uses in the IMC 2024 study were Apple/Microsoft services): allowlist the certificate sha256 or its issuer.',
       'Clients with a wrong clock presenting a freshly issued certificate (not-yet-valid): raise clock_skew_seconds.',

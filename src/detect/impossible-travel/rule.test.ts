@@ -52,7 +52,10 @@ const ORIGIN: Geo = { country_iso_code: null, city_name: null, lat: 10, lon: 20 
 
 describe('impossible-travel', () => {
   test('haversine distance matches known city distances', () => {
-    assert.ok(Math.abs(haversineKm(NEW_YORK.lat as number, NEW_YORK.lon as number, AUSTIN.lat as number, AUSTIN.lon as number) - 2432) < 2);
+    assert.ok(
+      Math.abs(haversineKm(NEW_YORK.lat as number, NEW_YORK.lon as number, AUSTIN.lat as number, AUSTIN.lon as number) - 2432) <
+        2,
+    );
     assert.ok(Math.abs(haversineKm(40.7128, -74.006, 51.5072, -0.1276) - 5570) < 5);
     assert.equal(haversineKm(1, 2, 1, 2), 0);
     assert.ok(Math.abs(haversineKm(10, 20, northOf(501).lat as number, 20) - 501) < 1e-6);
@@ -60,7 +63,10 @@ describe('impossible-travel', () => {
 
   test('speed boundary: 901 km/h fires with both places, distance, gap and speed in evidence; 899 km/h does not', () => {
     const d = haversineKm(NEW_YORK.lat as number, NEW_YORK.lon as number, SINGAPORE.lat as number, SINGAPORE.lon as number);
-    const fast = [ev(BASE, NEW_YORK, { source_ip: '192.0.2.10' }), ev(BASE + Math.round((d / 901) * HOUR), SINGAPORE, { source_ip: '198.19.223.9' })];
+    const fast = [
+      ev(BASE, NEW_YORK, { source_ip: '192.0.2.10' }),
+      ev(BASE + Math.round((d / 901) * HOUR), SINGAPORE, { source_ip: '198.19.223.9' }),
+    ];
     const signals = runRule(rule, fast);
     assert.equal(signals.length, 1);
     const s = signals[0];
@@ -72,10 +78,16 @@ describe('impossible-travel', () => {
     assert.equal(s.evidence.gap_minutes, Math.round(((fast[1].ts - fast[0].ts) / MINUTE) * 10) / 10);
     const from = s.evidence.from as Record<string, unknown>;
     const to = s.evidence.to as Record<string, unknown>;
-    assert.deepEqual([from.city, from.country, from.ip, from.time, from.known_place], ['New York', 'US', '192.0.2.10', fast[0].time, null]);
+    assert.deepEqual(
+      [from.city, from.country, from.ip, from.time, from.known_place],
+      ['New York', 'US', '192.0.2.10', fast[0].time, null],
+    );
     assert.deepEqual([to.city, to.lat, to.lon, to.ip], ['Singapore', 1.3521, 103.8198, '198.19.223.9']);
     assert.equal(s.evidence.key_kind, 'spki_sha256');
-    assert.match(s.summary, /alice: New York \(US\) → Singapore \(SG\), \d+ km in [\d.]+ min = 901 km\/h \(threshold > 900 km\/h, ≥ 500 km\)/);
+    assert.match(
+      s.summary,
+      /alice: New York \(US\) → Singapore \(SG\), \d+ km in [\d.]+ min = 901 km\/h \(threshold > 900 km\/h, ≥ 500 km\)/,
+    );
     const slow = [ev(BASE, NEW_YORK), ev(BASE + Math.round((d / 899) * HOUR), SINGAPORE)];
     assert.deepEqual(runRule(rule, slow), []);
   });
@@ -104,30 +116,60 @@ describe('impossible-travel', () => {
 
   test("the simulator's benign travel (New York → Munich, 6,488 km, 10 h door to door) does not fire; the same trip in 5 h does", () => {
     const flight = Math.round((6488 / 800 + 2) * HOUR);
-    const trip = [ev(BASE, NEW_YORK), ev(BASE + HOUR, NEW_YORK), ev(BASE + HOUR + flight, MUNICH, { source_ip: '198.19.201.7' }), ev(BASE + 2 * HOUR + flight, MUNICH)];
+    const trip = [
+      ev(BASE, NEW_YORK),
+      ev(BASE + HOUR, NEW_YORK),
+      ev(BASE + HOUR + flight, MUNICH, { source_ip: '198.19.201.7' }),
+      ev(BASE + 2 * HOUR + flight, MUNICH),
+    ];
     assert.deepEqual(runRule(rule, trip), []);
     assert.equal(runRule(rule, [ev(BASE, NEW_YORK), ev(BASE + 5 * HOUR, MUNICH)]).length, 1);
   });
 
   test('a gap longer than max_gap_minutes is not compared; same-instant uses fire as simultaneous', () => {
-    assert.deepEqual(runRule(rule, [ev(BASE, ORIGIN), ev(BASE + 2 * HOUR, northOf(5000))], { config: { max_gap_minutes: 90, max_speed_kmh: 100 } }), []);
-    assert.equal(runRule(rule, [ev(BASE, ORIGIN), ev(BASE + 89 * MINUTE, northOf(5000))], { config: { max_gap_minutes: 90, max_speed_kmh: 100 } }).length, 1);
+    assert.deepEqual(
+      runRule(rule, [ev(BASE, ORIGIN), ev(BASE + 2 * HOUR, northOf(5000))], {
+        config: { max_gap_minutes: 90, max_speed_kmh: 100 },
+      }),
+      [],
+    );
+    assert.equal(
+      runRule(rule, [ev(BASE, ORIGIN), ev(BASE + 89 * MINUTE, northOf(5000))], {
+        config: { max_gap_minutes: 90, max_speed_kmh: 100 },
+      }).length,
+      1,
+    );
     const [s] = runRule(rule, [ev(BASE, NEW_YORK), ev(BASE, SINGAPORE)]);
     assert.equal(s.evidence.speed_kmh, null);
     assert.equal(s.evidence.simultaneous, true);
     assert.match(s.summary, /at the same instant/);
   });
 
-  test('the intruder\'s later uses from the same place do not signal; the owner coming back does, as the same finding (same places, same day)', () => {
-    const events = [ev(BASE, NEW_YORK), ev(BASE + 20 * MINUTE, SINGAPORE), ev(BASE + 40 * MINUTE, SINGAPORE), ev(BASE + 60 * MINUTE, NEW_YORK)];
+  test("the intruder's later uses from the same place do not signal; the owner coming back does, as the same finding (same places, same day)", () => {
+    const events = [
+      ev(BASE, NEW_YORK),
+      ev(BASE + 20 * MINUTE, SINGAPORE),
+      ev(BASE + 40 * MINUTE, SINGAPORE),
+      ev(BASE + 60 * MINUTE, NEW_YORK),
+    ];
     const signals = runRule(rule, events);
-    assert.deepEqual(signals.map((s) => s.event), [events[1], events[3]]);
+    assert.deepEqual(
+      signals.map((s) => s.event),
+      [events[1], events[3]],
+    );
     const key = findingKey('account', 'alice', NEW_YORK, SINGAPORE, events[1].ts);
-    assert.deepEqual(signals.map((s) => s.dedup_key), [key, key]);
+    assert.deepEqual(
+      signals.map((s) => s.dedup_key),
+      [key, key],
+    );
     const tomorrow = (Math.floor(BASE / DAY) + 1) * DAY;
     const nextDay = runRule(rule, [...events, ev(tomorrow + 10 * MINUTE, SINGAPORE), ev(tomorrow + 30 * MINUTE, NEW_YORK)]);
     assert.notEqual(nextDay.at(-1)?.dedup_key, key, 'the same trip on another day is a new finding');
-    assert.deepEqual(runRule(rule, [ev(BASE, NEW_YORK), ev(BASE + 20 * MINUTE, SINGAPORE, { outcome: 'failure' })]), [], 'failures are ignored');
+    assert.deepEqual(
+      runRule(rule, [ev(BASE, NEW_YORK), ev(BASE + 20 * MINUTE, SINGAPORE, { outcome: 'failure' })]),
+      [],
+      'failures are ignored',
+    );
   });
 
   test('key variant: the same key used by another account far away fires once as key; the same user with the same key is one account signal', () => {
@@ -143,7 +185,10 @@ describe('impossible-travel', () => {
     assert.match(s.summary, /accounts alice → bob/);
     // No account at all on the far use: still the key.
     assert.equal(runRule(rule, [ev(BASE, NEW_YORK), ev(BASE + 30 * MINUTE, SINGAPORE, { user: null })])[0].variant, 'key');
-    assert.deepEqual(runRule(rule, [ev(BASE, NEW_YORK), ev(BASE + 30 * MINUTE, SINGAPORE)]).map((x) => x.variant), ['account']);
+    assert.deepEqual(
+      runRule(rule, [ev(BASE, NEW_YORK), ev(BASE + 30 * MINUTE, SINGAPORE)]).map((x) => x.variant),
+      ['account'],
+    );
   });
 
   test('places familiar to the account (used on 2+ days) do not fire between each other; a new place still does', () => {
@@ -159,12 +204,16 @@ describe('impossible-travel', () => {
     assert.equal((s.evidence.from as { known_place: unknown }).known_place, 'familiar');
     assert.equal((s.evidence.to as { known_place: unknown }).known_place, null);
     const strict = { familiar_place_min_days: 0, org_place_min_accounts: 0 };
-    assert.equal(runRule(rule, [...events, ev(BASE + 2 * DAY, NEW_YORK), ev(BASE + 2 * DAY + HOUR, AUSTIN)], { config: strict }).length, 3);
+    assert.equal(
+      runRule(rule, [...events, ev(BASE + 2 * DAY, NEW_YORK), ev(BASE + 2 * DAY + HOUR, AUSTIN)], { config: strict }).length,
+      3,
+    );
   });
 
   test('organisation places (used by 10+ accounts) do not fire between each other; with the setting at 0 they do', () => {
     const colleagues = [];
-    for (let i = 0; i < 10; i++) colleagues.push(ev(BASE + i, NEW_YORK, { user: `u${i}`, cert: null }), ev(BASE + i, AUSTIN, { user: `v${i}`, cert: null }));
+    for (let i = 0; i < 10; i++)
+      colleagues.push(ev(BASE + i, NEW_YORK, { user: `u${i}`, cert: null }), ev(BASE + i, AUSTIN, { user: `v${i}`, cert: null }));
     // Austin has 10 accounts, New York 10 + alice's first use.
     const alice = [ev(BASE + HOUR, NEW_YORK), ev(BASE + HOUR + 30 * MINUTE, AUSTIN)];
     assert.deepEqual(runRule(rule, [...colleagues, ...alice]), []);
@@ -186,7 +235,8 @@ describe('impossible-travel', () => {
     assert.deepEqual(JSON.parse(JSON.stringify(s)), s);
     const wander = new StateRegistry();
     const many = [];
-    for (let i = 0; i < 50; i++) many.push(ev(BASE + i * DAY, { country_iso_code: null, city_name: null, lat: -40 + i, lon: 10 }));
+    for (let i = 0; i < 50; i++)
+      many.push(ev(BASE + i * DAY, { country_iso_code: null, city_name: null, lat: -40 + i, lon: 10 }));
     runRule(rule, many, { registry: wander });
     const w = wander.state<TravelState>('impossible-travel/account').get('alice');
     assert.equal(w?.size, PLACES_PER_ENTITY);
@@ -211,7 +261,12 @@ test('cold start: an account seen for less than min_history_hours learns silentl
 });
 
 test('a flip-flop between the same two places on one day is one finding (one dedup key)', () => {
-  const flips = [ev(BASE, NEW_YORK), ev(BASE + 20 * MINUTE, SINGAPORE), ev(BASE + 40 * MINUTE, NEW_YORK), ev(BASE + 60 * MINUTE, SINGAPORE)];
+  const flips = [
+    ev(BASE, NEW_YORK),
+    ev(BASE + 20 * MINUTE, SINGAPORE),
+    ev(BASE + 40 * MINUTE, NEW_YORK),
+    ev(BASE + 60 * MINUTE, SINGAPORE),
+  ];
   const keys = new Set(runRule(rule, flips).map((s) => s.dedup_key));
   assert.equal(keys.size, 1);
 });

@@ -26,12 +26,33 @@ export interface Config {
 
 export const configSchema = Type.Object(
   {
-    max_speed_kmh: Type.Number({ exclusiveMinimum: 0, default: 900, description: 'Fire when the implied speed between two located uses is above this.' }),
+    max_speed_kmh: Type.Number({
+      exclusiveMinimum: 0,
+      default: 900,
+      description: 'Fire when the implied speed between two located uses is above this.',
+    }),
     min_distance_km: Type.Number({ minimum: 0, default: 500, description: 'Distances below this never fire (geo-IP noise).' }),
-    max_gap_minutes: Type.Number({ exclusiveMinimum: 0, default: 1440, description: 'Only compare with a previous located use at most this many minutes earlier.' }),
-    familiar_place_min_days: Type.Integer({ minimum: 0, default: 2, description: 'Distinct UTC days an account or key must have used a place for it to be familiar; 0 disables.' }),
-    org_place_min_accounts: Type.Integer({ minimum: 0, maximum: 10000, default: 10, description: 'Accounts that must have used a place for it to be an organisation place; 0 disables.' }),
-    min_history_hours: Type.Number({ minimum: 0, default: 24, description: 'Cold start: an account or key first seen less than this long ago learns its places silently; 0 disables.' }),
+    max_gap_minutes: Type.Number({
+      exclusiveMinimum: 0,
+      default: 1440,
+      description: 'Only compare with a previous located use at most this many minutes earlier.',
+    }),
+    familiar_place_min_days: Type.Integer({
+      minimum: 0,
+      default: 2,
+      description: 'Distinct UTC days an account or key must have used a place for it to be familiar; 0 disables.',
+    }),
+    org_place_min_accounts: Type.Integer({
+      minimum: 0,
+      maximum: 10000,
+      default: 10,
+      description: 'Accounts that must have used a place for it to be an organisation place; 0 disables.',
+    }),
+    min_history_hours: Type.Number({
+      minimum: 0,
+      default: 24,
+      description: 'Cold start: an account or key first seen less than this long ago learns its places silently; 0 disables.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -166,7 +187,17 @@ class ImpossibleTravel implements RuleInstance {
     const lat = g.lat as number;
     const lon = g.lon as number;
     const s = store.get(id);
-    const here: LastPlace = { ts: event.ts, lat, lon, city: g.city_name, country: g.country_iso_code, ip: event.source_ip, user: event.user, device: event.device, ...geoProvenance(g) };
+    const here: LastPlace = {
+      ts: event.ts,
+      lat,
+      lon,
+      city: g.city_name,
+      country: g.country_iso_code,
+      ip: event.source_ip,
+      user: event.user,
+      device: event.device,
+      ...geoProvenance(g),
+    };
     if (s === undefined) {
       store.set(id, { first: event.ts, last: here, places: { [cell]: [Math.floor(event.ts / DAY_MS), 1] }, size: 1 });
       return null;
@@ -276,7 +307,8 @@ class ImpossibleTravel implements RuleInstance {
       ...geoProvenance(g),
     };
     const who = variant === 'account' ? (event.user as string) : `key ${id.slice(0, 16)}…`;
-    const accounts = variant === 'key' && prev.user !== event.user ? ` (accounts ${prev.user ?? '-'} → ${event.user ?? '-'})` : '';
+    const accounts =
+      variant === 'key' && prev.user !== event.user ? ` (accounts ${prev.user ?? '-'} → ${event.user ?? '-'})` : '';
     const speedText = speed === null ? 'at the same instant' : `${Math.round(speed)} km/h`;
     emit({
       rule: 'impossible-travel',
@@ -314,7 +346,16 @@ function placeName(p: LastPlace): string {
 }
 
 function placeEvidence(p: LastPlace): Record<string, unknown> {
-  const out: Record<string, unknown> = { time: new Date(p.ts).toISOString(), city: p.city, country: p.country, lat: p.lat, lon: p.lon, ip: p.ip, user: p.user, device: p.device };
+  const out: Record<string, unknown> = {
+    time: new Date(p.ts).toISOString(),
+    city: p.city,
+    country: p.country,
+    lat: p.lat,
+    lon: p.lon,
+    ip: p.ip,
+    user: p.user,
+    device: p.device,
+  };
   // IP geolocation is approximate: say where the point came from and how precise the database claims it is.
   if (p.geo_source !== undefined) out.geo_source = p.geo_source;
   if (p.accuracy_radius_km !== undefined && p.accuracy_radius_km !== null) out.accuracy_radius_km = p.accuracy_radius_km;
@@ -331,7 +372,14 @@ function geoProvenance(g: NonNullable<NormalizedEvent['geo']>): Pick<LastPlace, 
 
 function certEvidence(c: CertInfo | null): Record<string, unknown> | null {
   if (c === null) return null;
-  return { sha256: c.sha256, spki_sha256: c.spki_sha256, subject: c.subject, issuer: c.issuer, serial: c.serial, not_after: c.not_after };
+  return {
+    sha256: c.sha256,
+    spki_sha256: c.spki_sha256,
+    subject: c.subject,
+    issuer: c.issuer,
+    serial: c.serial,
+    not_after: c.not_after,
+  };
 }
 
 /** The impossible-travel rule. */
@@ -343,7 +391,11 @@ export const rule: Rule<Config> = {
       'Two consecutive located uses of one account, or of one key (SPKI, else certificate) across accounts, farther apart (≥ min_distance_km) than max_speed_kmh allows in the time between them, unless both places are known (familiar to the entity or used by many accounts).',
     default_weight: 50,
     variant_weights: { account: 50, key: 50 },
-    references: ['issue 4 (behavioural baselines: impossible-travel)', 'seed 000: new device + far geo + data spike escalates', 'FIELD-NOTES: Elastic impossible travel (≥ 500 km, ≥ 800 km/h within 90 min)'],
+    references: [
+      'issue 4 (behavioural baselines: impossible-travel)',
+      'seed 000: new device + far geo + data spike escalates',
+      'FIELD-NOTES: Elastic impossible travel (≥ 500 km, ≥ 800 km/h within 90 min)',
+    ],
     false_positives: [
       'VPN or proxy egress in another country, and corporate egress points far from the user (allowlist the source ranges).',
       'Geo-IP errors (mobile carriers geolocated to their head office); the distance floor absorbs small ones.',

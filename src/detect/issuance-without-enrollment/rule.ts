@@ -33,18 +33,50 @@ export interface Config {
 
 export const configSchema = Type.Object(
   {
-    lookback_days: Type.Number({ minimum: 0, default: 30, description: 'Days before an issuance in which an enrollment of its device (or user) counts.' }),
-    grace_minutes: Type.Number({ minimum: 0, default: 15, description: 'Minutes after an issuance in which an enrollment still counts (decisions wait this long).' }),
-    exempt_issuers: Type.Array(Type.String(), { default: [], description: 'Issuer DNs or CA names never checked (global automation_issuers are merged in).' }),
-    exempt_operations: Type.Array(Type.String(), { default: ['renew', 'rekey'], description: 'CA operations (ca.operation, case-insensitive) never checked.' }),
+    lookback_days: Type.Number({
+      minimum: 0,
+      default: 30,
+      description: 'Days before an issuance in which an enrollment of its device (or user) counts.',
+    }),
+    grace_minutes: Type.Number({
+      minimum: 0,
+      default: 15,
+      description: 'Minutes after an issuance in which an enrollment still counts (decisions wait this long).',
+    }),
+    exempt_issuers: Type.Array(Type.String(), {
+      default: [],
+      description: 'Issuer DNs or CA names never checked (global automation_issuers are merged in).',
+    }),
+    exempt_operations: Type.Array(Type.String(), {
+      default: ['renew', 'rekey'],
+      description: 'CA operations (ca.operation, case-insensitive) never checked.',
+    }),
     non_enrolling_actions: Type.Array(Type.String(), {
       default: ['unenrolled', 'unenroll', 'wiped', 'wipe', 'retired', 'retire', 'removed', 'deleted'],
       description: 'Enrollment actions (case-insensitive) that do not count as an enrollment.',
     }),
-    max_enrollments_per_subject: Type.Integer({ minimum: 1, maximum: 1024, default: 8, description: 'Enrollment times kept per device and per user (most recent).' }),
-    max_pending: Type.Integer({ minimum: 1, default: 10000, description: 'Issuances held for their grace period; beyond this the oldest is decided at once.' }),
-    repeat_after_hours: Type.Number({ minimum: 0, default: 24, description: 'Hours after a signal for a device or user before another unmatched issuance for it is reported.' }),
-    unelapsed_grace_confidence: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Confidence when input ended before the grace period elapsed; 0 keeps those quiet.' }),
+    max_enrollments_per_subject: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 8,
+      description: 'Enrollment times kept per device and per user (most recent).',
+    }),
+    max_pending: Type.Integer({
+      minimum: 1,
+      default: 10000,
+      description: 'Issuances held for their grace period; beyond this the oldest is decided at once.',
+    }),
+    repeat_after_hours: Type.Number({
+      minimum: 0,
+      default: 24,
+      description: 'Hours after a signal for a device or user before another unmatched issuance for it is reported.',
+    }),
+    unelapsed_grace_confidence: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description: 'Confidence when input ended before the grace period elapsed; 0 keeps those quiet.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -184,10 +216,17 @@ class IssuanceWithoutEnrollment implements RuleInstance {
       if (insertTime(list, ts, cap)) store.set(key, list);
     }
     const m = this.meta.get('enrollment-data');
-    this.meta.set('enrollment-data', m === undefined ? { count: 1, first: ts, last: ts } : { count: m.count + 1, first: Math.min(m.first, ts), last: Math.max(m.last, ts) });
+    this.meta.set(
+      'enrollment-data',
+      m === undefined
+        ? { count: 1, first: ts, last: ts }
+        : { count: m.count + 1, first: Math.min(m.first, ts), last: Math.max(m.last, ts) },
+    );
     // A pending issuance this enrollment covers is settled now.
     if (this.pending.length > 0) {
-      this.pending = this.pending.filter((p) => !(keys.some(([k, key]) => k === p.kind && key === p.key) && this.inWindow(ts, p.event.ts)));
+      this.pending = this.pending.filter(
+        (p) => !(keys.some(([k, key]) => k === p.kind && key === p.key) && this.inWindow(ts, p.event.ts)),
+      );
       this.minDeadline = this.pending.reduce((m2, p) => Math.min(m2, p.deadline), Number.POSITIVE_INFINITY);
     }
   }
@@ -307,12 +346,40 @@ class IssuanceWithoutEnrollment implements RuleInstance {
           user: event.user,
           device: event.device,
         },
-        nearest_enrollment: nearest === null ? null : { time: iso(nearest.time), outside_window_minutes: minutes(nearest.outside_ms), position: nearest.time < lo ? 'before' : 'after' },
-        ...(userEnrollment !== null ? { user_nearest_enrollment: { user: event.user, time: iso(userEnrollment.time), in_window: userEnrollment.outside_ms === 0 } } : {}),
-        window: { from: iso(lo), to: iso(hi), lookback_days: this.config.lookback_days, grace_minutes: this.config.grace_minutes },
+        nearest_enrollment:
+          nearest === null
+            ? null
+            : {
+                time: iso(nearest.time),
+                outside_window_minutes: minutes(nearest.outside_ms),
+                position: nearest.time < lo ? 'before' : 'after',
+              },
+        ...(userEnrollment !== null
+          ? {
+              user_nearest_enrollment: {
+                user: event.user,
+                time: iso(userEnrollment.time),
+                in_window: userEnrollment.outside_ms === 0,
+              },
+            }
+          : {}),
+        window: {
+          from: iso(lo),
+          to: iso(hi),
+          lookback_days: this.config.lookback_days,
+          grace_minutes: this.config.grace_minutes,
+        },
         grace_elapsed: why !== 'end-of-input',
-        ...(why === 'end-of-input' ? { grace_note: `input ended ${minutes(Math.max(0, this.clock - event.ts))} min after the issuance, before the ${this.config.grace_minutes} min grace period elapsed: an enrollment logged later would not have been seen (lower confidence)` } : {}),
-        ...(why === 'pending-limit' ? { decided_early: `more than ${this.config.max_pending} issuances were waiting; this one was judged before its grace period elapsed` } : {}),
+        ...(why === 'end-of-input'
+          ? {
+              grace_note: `input ended ${minutes(Math.max(0, this.clock - event.ts))} min after the issuance, before the ${this.config.grace_minutes} min grace period elapsed: an enrollment logged later would not have been seen (lower confidence)`,
+            }
+          : {}),
+        ...(why === 'pending-limit'
+          ? {
+              decided_early: `more than ${this.config.max_pending} issuances were waiting; this one was judged before its grace period elapsed`,
+            }
+          : {}),
         enrollment_data: { records: data.count, first: iso(data.first), last: iso(data.last) },
       },
     });

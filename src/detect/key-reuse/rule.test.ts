@@ -1,12 +1,13 @@
 // key-reuse: one key bound to an account and presented by another (memory window boundary), the
 // multi-subject and shared-key variants, the certificate-digest fallback, and bindings carried
 // across runs — on real certificates sharing real key pairs.
-import { before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
 import { Value } from 'typebox/value';
-import { StateRegistry } from '../state.ts';
-import { makeEvent, runRule, type EventInit } from '../../../tests/helpers/events.ts';
+import { type EventInit, makeEvent, runRule } from '../../../tests/helpers/events.ts';
 import { createRootCA, generateKeys, type TestCA, type TestCert, type TestKeyPair } from '../../../tests/helpers/pki.ts';
+import { StateRegistry } from '../state.ts';
 import { rule } from './rule.ts';
 
 const BASE = Date.parse('2026-01-05T09:00:00Z');
@@ -57,11 +58,20 @@ describe('key-reuse', () => {
       { user: 'alice', first_seen: new Date(BASE).toISOString(), last_seen: new Date(BASE + 5 * MIN).toISOString() },
       { user: 'bob', first_seen: new Date(BASE + 10 * MIN).toISOString(), last_seen: new Date(BASE + 10 * MIN).toISOString() },
     ]);
-    assert.deepEqual((s.evidence.devices as { device: string }[]).map((d) => d.device), ['lap-alice', 'lap-bob']);
-    assert.deepEqual((s.evidence.certificates as { sha256: string }[]).map((c) => c.sha256), [events[0].certificate?.sha256, events[2].certificate?.sha256]);
+    assert.deepEqual(
+      (s.evidence.devices as { device: string }[]).map((d) => d.device),
+      ['lap-alice', 'lap-bob'],
+    );
+    assert.deepEqual(
+      (s.evidence.certificates as { sha256: string }[]).map((c) => c.sha256),
+      [events[0].certificate?.sha256, events[2].certificate?.sha256],
+    );
     // A third account is a new finding.
     const carol = runRule(rule, [...events, at(aliceCert, 30 * MIN, { user: 'carol' })]);
-    assert.deepEqual(carol.map((x) => x.dedup_key), [`${spki}:bob`, `${spki}:carol`]);
+    assert.deepEqual(
+      carol.map((x) => x.dedup_key),
+      [`${spki}:bob`, `${spki}:carol`],
+    );
   });
 
   test('one account with one key, and a re-keyed renewal with the same subject, never fire', () => {
@@ -76,20 +86,27 @@ describe('key-reuse', () => {
     assert.equal(runRule(rule, [alice, at(bobCertSameKey, 30 * DAY, { user: 'bob' })]).length, 1);
     assert.deepEqual(runRule(rule, [alice, at(bobCertSameKey, 30 * DAY + 1, { user: 'bob' })]), []);
     // The seed's 24 h is configurable.
-    assert.deepEqual(runRule(rule, [alice, at(bobCertSameKey, 2 * DAY, { user: 'bob' })], { config: { binding_memory_days: 1 } }), []);
+    assert.deepEqual(
+      runRule(rule, [alice, at(bobCertSameKey, 2 * DAY, { user: 'bob' })], { config: { binding_memory_days: 1 } }),
+      [],
+    );
   });
 
   test('multi-subject: the same key under another subject DN for the same account fires with confidence 0.5', () => {
-    const events = [at(aliceCert, 0, { user: 'alice' }), at(aliceOtherSubject, MIN, { user: 'alice' }), at(aliceOtherSubject, 2 * MIN, { user: 'alice' })];
+    const events = [
+      at(aliceCert, 0, { user: 'alice' }),
+      at(aliceOtherSubject, MIN, { user: 'alice' }),
+      at(aliceOtherSubject, 2 * MIN, { user: 'alice' }),
+    ];
     const signals = runRule(rule, events);
     assert.equal(signals.length, 1);
     assert.equal(signals[0].variant, 'multi-subject');
     assert.equal(signals[0].confidence, 0.5);
     assert.equal(signals[0].event, events[1]);
-    assert.deepEqual((signals[0].evidence.subjects as { subject: string }[]).map((x) => x.subject), [
-      events[0].certificate?.subject,
-      events[1].certificate?.subject,
-    ]);
+    assert.deepEqual(
+      (signals[0].evidence.subjects as { subject: string }[]).map((x) => x.subject),
+      [events[0].certificate?.subject, events[1].certificate?.subject],
+    );
   });
 
   test('multi-subject ignores DN formatting differences between sources', () => {
@@ -102,7 +119,10 @@ describe('key-reuse', () => {
 
   test('a new account under a new subject is reported as account reuse, not also as multi-subject', () => {
     const signals = runRule(rule, [at(aliceCert, 0, { user: 'alice' }), at(bobCertSameKey, MIN, { user: 'bob' })]);
-    assert.deepEqual(signals.map((s) => s.variant ?? 'account'), ['account']);
+    assert.deepEqual(
+      signals.map((s) => s.variant ?? 'account'),
+      ['account'],
+    );
   });
 
   test('a key used by more than 10 accounts is reported once as shared-key and per-account alerts stop', () => {

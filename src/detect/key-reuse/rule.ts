@@ -19,9 +19,23 @@ export interface Config {
 
 export const configSchema = Type.Object(
   {
-    binding_memory_days: Type.Number({ exclusiveMinimum: 0, default: 30, description: 'Days a key stays bound to an account after its last use by that account.' }),
-    shared_key_accounts: Type.Integer({ minimum: 2, maximum: 1000, default: 10, description: 'Above this many accounts a key is reported once as shared (misconfiguration).' }),
-    multi_subject_confidence: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Confidence of the multi-subject variant.' }),
+    binding_memory_days: Type.Number({
+      exclusiveMinimum: 0,
+      default: 30,
+      description: 'Days a key stays bound to an account after its last use by that account.',
+    }),
+    shared_key_accounts: Type.Integer({
+      minimum: 2,
+      maximum: 1000,
+      default: 10,
+      description: 'Above this many accounts a key is reported once as shared (misconfiguration).',
+    }),
+    multi_subject_confidence: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description: 'Confidence of the multi-subject variant.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -43,8 +57,11 @@ interface AccountEntry {
 
 interface SubjectEntry {
   subject: string;
-  /** Lower-cased, spaces around separators removed: formats differ between sources. */
-  norm: string;
+  /**
+   * normalizeDn(subject), written by earlier versions; no longer stored (it is recomputed on the
+   * rare path that needs it) and ignored when present.
+   */
+  norm?: string;
   user: string | null;
   first_seen: number;
   last_seen: number;
@@ -66,15 +83,26 @@ interface CertEntry {
   first_seen: number;
 }
 
-/** Per-key state (namespace `key-reuse/key`, keyed by keyIdentity). Lists are capped (see README). */
+/**
+ * None, one or several entries. Almost every key has exactly one account, subject, device and
+ * certificate, so a single entry is stored as itself and a list is created only when a second
+ * one appears (an empty list is null). State written by earlier versions (always lists) is read
+ * as is.
+ */
+export type Few<T> = T | T[] | null;
+
+/**
+ * Per-key state (namespace `key-reuse/key`, keyed by keyIdentity). Lists are capped (see README)
+ * and compact (see Few).
+ */
 export interface KeyState {
   basis: KeyBasis;
   first_seen: number;
   last_seen: number;
-  accounts: AccountEntry[];
-  subjects: SubjectEntry[];
-  devices: DeviceEntry[];
-  certs: CertEntry[];
+  accounts: Few<AccountEntry>;
+  subjects: Few<SubjectEntry>;
+  devices: Few<DeviceEntry>;
+  certs: Few<CertEntry>;
   /** When the shared-key signal was emitted (then per-account alerts stop), else null. */
   shared_at: number | null;
 }
@@ -86,23 +114,45 @@ const MAX_SUBJECTS = 16;
 const MAX_DEVICES = 16;
 const MAX_CERTS = 8;
 
-const keyIds = new WeakMap<CertInfo, { id: string; basis: KeyBasis } | null>();
+// Only the id string is cached per CertInfo (normalize shares one object per distinct
+// certificate), not an { id, basis } object: the cache lives as long as the certificate does.
+const keyIds = new WeakMap<CertInfo, string | null>();
+
+/** How a certificate's key is identified (see keyIdentity). */
+export function keyBasis(c: CertInfo): KeyBasis | null {
+  return c.spki_sha256 ? 'spki_sha256' : c.sha256 ? 'cert_sha256' : c.sha1 ? 'cert_sha1' : null;
+}
+
+/** keyIdentity's id alone, cached: the hot path allocates nothing. */
+export function keyId(c: CertInfo): string | null {
+  let id = keyIds.get(c);
+  if (id !== undefined) return id;
+  if (c.spki_sha256) id = c.spki_sha256;
+  else if (c.sha256) id = `cert:${c.sha256}`;
+  else if (c.sha1) id = `cert-sha1:${c.sha1}`;
+  else id = null;
+  keyIds.set(c, id);
+  return id;
+}
 
 /** The key a certificate is tracked under: its SPKI SHA-256, else the certificate SHA-256, else SHA-1. */
 export function keyIdentity(c: CertInfo): { id: string; basis: KeyBasis } | null {
-  let k = keyIds.get(c);
-  if (k !== undefined) return k;
-  if (c.spki_sha256) k = { id: c.spki_sha256, basis: 'spki_sha256' };
-  else if (c.sha256) k = { id: `cert:${c.sha256}`, basis: 'cert_sha256' };
-  else if (c.sha1) k = { id: `cert-sha1:${c.sha1}`, basis: 'cert_sha1' };
-  else k = null;
-  keyIds.set(c, k);
-  return k;
+  const id = keyId(c);
+  const basis = keyBasis(c);
+  return id === null || basis === null ? null : { id, basis };
 }
 
 /** Subject DN in comparable form: lower case, no spaces around `,` `+` `=`. */
 export function normalizeDn(dn: string): string {
-  return dn.trim().toLowerCase().replace(/\s*([,+=])\s*/g, '$1');
+  return dn
+    .trim()
+    .toLowerCase()
+    .replace(/\s*([,+=])\s*/g, '$1');
+}
+
+/** The entries of a Few as a list (a new array for none or one: for the rare paths and evidence). */
+export function entries<T>(f: Few<T> | undefined): T[] {
+  return f === null || f === undefined ? [] : Array.isArray(f) ? f : [f];
 }
 
 function iso(ms: number): string {
@@ -129,26 +179,27 @@ class KeyReuse implements RuleInstance {
     if (event.outcome === 'failure') return;
     const cert = event.certificate;
     if (cert === null) return;
-    const key = keyIdentity(cert);
-    if (key === null) return;
+    const id = keyId(cert);
+    if (id === null) return;
     const ts = event.ts;
     const user = event.user;
-    let s = this.keys.get(key.id);
+    let s = this.keys.get(id);
     if (s === undefined) {
+      const basis = keyBasis(cert) as KeyBasis;
       s = {
-        basis: key.basis,
+        basis,
         first_seen: ts,
         last_seen: ts,
-        accounts: user === null ? [] : [{ user, first_seen: ts, last_seen: ts }],
-        subjects: [],
-        devices: event.device === null ? [] : [{ device: event.device, first_seen: ts, last_seen: ts }],
-        certs: [certEntry(cert, ts)],
+        accounts: user === null ? null : { user, first_seen: ts, last_seen: ts },
+        subjects:
+          basis === 'spki_sha256' && cert.subject !== null
+            ? { subject: cert.subject, user, first_seen: ts, last_seen: ts }
+            : null,
+        devices: event.device === null ? null : { device: event.device, first_seen: ts, last_seen: ts },
+        certs: certEntry(cert, ts),
         shared_at: null,
       };
-      if (key.basis === 'spki_sha256' && cert.subject !== null) {
-        s.subjects.push({ subject: cert.subject, norm: normalizeDn(cert.subject), user, first_seen: ts, last_seen: ts });
-      }
-      this.keys.set(key.id, s);
+      this.keys.set(id, s);
       return;
     }
 
@@ -162,22 +213,44 @@ class KeyReuse implements RuleInstance {
 
     let accountSignal = false;
     if (user !== null) {
-      const r = this.touchAccount(s, key.id, user, event, emit);
+      const r = this.touchAccount(s, id, user, event, emit);
       if (r !== 'known') dirty = true;
       accountSignal = r === 'signalled';
     }
     // Only a key identified by its SPKI can appear under two subjects: one certificate digest has
     // one subject, and differences there would only be formatting.
     if (s.basis === 'spki_sha256' && cert.subject !== null) {
-      if (this.touchSubject(s, key.id, cert.subject, user, event, !accountSignal, emit)) dirty = true;
+      if (this.touchSubject(s, id, cert.subject, user, event, !accountSignal, emit)) dirty = true;
     }
-    if (dirty) this.keys.set(key.id, s);
+    if (dirty) this.keys.set(id, s);
   }
 
   /** Records use of the key by `user`; emits for a newly bound account. */
-  private touchAccount(s: KeyState, keyId: string, user: string, event: NormalizedEvent, emit: (signal: Signal) => void): 'known' | 'updated' | 'signalled' {
+  private touchAccount(
+    s: KeyState,
+    keyId: string,
+    user: string,
+    event: NormalizedEvent,
+    emit: (signal: Signal) => void,
+  ): 'known' | 'updated' | 'signalled' {
     const ts = event.ts;
-    const accounts = s.accounts;
+    const one = s.accounts;
+    if (one === null) {
+      if (s.shared_at !== null) return 'known';
+      // The first account: more than shared_key_accounts (at least 2) cannot be reached.
+      s.accounts = { user, first_seen: ts, last_seen: ts };
+      return 'updated';
+    }
+    if (!Array.isArray(one)) {
+      if (one.user === user) {
+        if (ts - one.last_seen < TOUCH_MS) return 'known';
+        one.last_seen = ts;
+        return 'updated';
+      }
+      if (s.shared_at !== null) return 'known';
+    }
+    const accounts = Array.isArray(one) ? one : [one];
+    s.accounts = accounts;
     for (let i = 0; i < accounts.length; i++) {
       const a = accounts[i];
       if (a.user === user) {
@@ -230,7 +303,13 @@ class KeyReuse implements RuleInstance {
     emit: (signal: Signal) => void,
   ): boolean {
     const ts = event.ts;
-    const subjects = s.subjects;
+    const one = s.subjects;
+    if (one !== null && !Array.isArray(one) && one.subject === subject) {
+      if (ts - one.last_seen < TOUCH_MS) return false;
+      one.last_seen = ts;
+      return true;
+    }
+    const subjects = one === null ? [] : Array.isArray(one) ? one : [one];
     for (let i = 0; i < subjects.length; i++) {
       const e = subjects[i];
       if (e.subject === subject) {
@@ -241,7 +320,7 @@ class KeyReuse implements RuleInstance {
     }
     const norm = normalizeDn(subject);
     for (let i = 0; i < subjects.length; i++) {
-      if (subjects[i].norm === norm) {
+      if (normalizeDn(subjects[i].subject) === norm) {
         subjects[i].last_seen = ts;
         return true;
       }
@@ -250,8 +329,9 @@ class KeyReuse implements RuleInstance {
     for (let i = subjects.length - 1; i >= 0; i--) if (subjects[i].last_seen < horizon) subjects.splice(i, 1);
     // Same account (or no account known) under another subject. Re-keyed renewals keep the subject.
     const previous = subjects.filter((e) => user === null || e.user === null || e.user === user);
-    subjects.push({ subject, norm, user, first_seen: ts, last_seen: ts });
+    subjects.push({ subject, user, first_seen: ts, last_seen: ts });
     if (subjects.length > MAX_SUBJECTS) subjects.shift();
+    s.subjects = subjects.length === 1 ? subjects[0] : subjects;
     if (mayEmit && s.shared_at === null && previous.length > 0) {
       emit({
         rule: 'key-reuse',
@@ -267,7 +347,20 @@ class KeyReuse implements RuleInstance {
   }
 
   private touchDevice(s: KeyState, device: string, ts: number): boolean {
-    const devices = s.devices;
+    const one = s.devices;
+    if (one === null) {
+      s.devices = { device, first_seen: ts, last_seen: ts };
+      return true;
+    }
+    if (!Array.isArray(one)) {
+      if (one.device === device) {
+        if (ts - one.last_seen < TOUCH_MS) return false;
+        one.last_seen = ts;
+        return true;
+      }
+    }
+    const devices = Array.isArray(one) ? one : [one];
+    s.devices = devices;
     for (let i = 0; i < devices.length; i++) {
       const d = devices[i];
       if (d.device === device) {
@@ -282,7 +375,16 @@ class KeyReuse implements RuleInstance {
   }
 
   private touchCert(s: KeyState, cert: CertInfo, ts: number): boolean {
-    const certs = s.certs;
+    const one = s.certs;
+    if (one === null) {
+      s.certs = certEntry(cert, ts);
+      return true;
+    }
+    if (!Array.isArray(one)) {
+      if (one.sha256 === cert.sha256 && one.serial === cert.serial) return false;
+    }
+    const certs = Array.isArray(one) ? one : [one];
+    s.certs = certs;
     const last = certs[certs.length - 1];
     if (last !== undefined && last.sha256 === cert.sha256 && last.serial === cert.serial) return false;
     for (let i = 0; i < certs.length; i++) {
@@ -303,10 +405,19 @@ class KeyReuse implements RuleInstance {
           : 'no SPKI known (logged certificate): the certificate digest stands in for the key, so re-keyed certificates are not linked',
       trigger,
       new_account: newAccount,
-      accounts: s.accounts.map((a) => ({ user: a.user, first_seen: iso(a.first_seen), last_seen: iso(a.last_seen) })),
-      subjects: s.subjects.map((e) => ({ subject: e.subject, user: e.user, first_seen: iso(e.first_seen), last_seen: iso(e.last_seen) })),
-      devices: s.devices.map((d) => ({ device: d.device, first_seen: iso(d.first_seen), last_seen: iso(d.last_seen) })),
-      certificates: s.certs.map((c) => ({ ...c, spki_sha256: s.basis === 'spki_sha256' ? keyId : null, first_seen: iso(c.first_seen) })),
+      accounts: entries(s.accounts).map((a) => ({ user: a.user, first_seen: iso(a.first_seen), last_seen: iso(a.last_seen) })),
+      subjects: entries(s.subjects).map((e) => ({
+        subject: e.subject,
+        user: e.user,
+        first_seen: iso(e.first_seen),
+        last_seen: iso(e.last_seen),
+      })),
+      devices: entries(s.devices).map((d) => ({ device: d.device, first_seen: iso(d.first_seen), last_seen: iso(d.last_seen) })),
+      certificates: entries(s.certs).map((c) => ({
+        ...c,
+        spki_sha256: s.basis === 'spki_sha256' ? keyId : null,
+        first_seen: iso(c.first_seen),
+      })),
       key_first_seen: iso(s.first_seen),
       thresholds: { binding_memory_days: this.config.binding_memory_days, shared_key_accounts: this.config.shared_key_accounts },
     };
@@ -314,7 +425,15 @@ class KeyReuse implements RuleInstance {
 }
 
 function certEntry(c: CertInfo, ts: number): CertEntry {
-  return { sha256: c.sha256, subject: c.subject, issuer: c.issuer, serial: c.serial, not_before: c.not_before, not_after: c.not_after, first_seen: ts };
+  return {
+    sha256: c.sha256,
+    subject: c.subject,
+    issuer: c.issuer,
+    serial: c.serial,
+    not_before: c.not_before,
+    not_after: c.not_after,
+    first_seen: ts,
+  };
 }
 
 function removeOldest(list: { last_seen: number }[]): void {
@@ -332,7 +451,10 @@ export const rule: Rule<Config> = {
       'One SPKI (or, without one, one certificate digest) already bound to an account within binding_memory_days is presented by another account; or appears under a different subject DN for the same account (multi-subject). Keys used by more than shared_key_accounts accounts are reported once as shared-key.',
     default_weight: 60,
     variant_weights: { 'multi-subject': 60, 'shared-key': 20 },
-    references: ['seed 002 pattern 2 (public key reuse across accounts or subjects)', 'FIELD-NOTES: shared app certificates at scale'],
+    references: [
+      'seed 002 pattern 2 (public key reuse across accounts or subjects)',
+      'FIELD-NOTES: shared app certificates at scale',
+    ],
     false_positives: [
       'Machine certificates on shared workstations or kiosks used by several people (allowlist the key or raise shared_key_accounts).',
       'Gateways that map one service certificate to several technical accounts.',

@@ -28,7 +28,15 @@ function asset(device: string, owner: string | null, kind = 'laptop'): Asset {
 }
 
 function ev(at: number, device: string | null, init: EventInit = {}) {
-  return makeEvent({ cert, at, user: 'alice', device, source_ip: '198.51.100.7', asset: device === 'lap-1' ? asset('lap-1', 'alice') : null, ...init });
+  return makeEvent({
+    cert,
+    at,
+    user: 'alice',
+    device,
+    source_ip: '198.51.100.7',
+    asset: device === 'lap-1' ? asset('lap-1', 'alice') : null,
+    ...init,
+  });
 }
 
 /** `count` events on alice's laptop: evenly from BASE, the last at BASE + spanMs. */
@@ -57,7 +65,10 @@ describe('new-device', () => {
     assert.equal(s.evidence.baseline_days, 5);
     assert.deepEqual(s.evidence.known_devices, [{ device: 'lap-1', last_seen: new Date(BASE + 5 * DAY).toISOString() }]);
     assert.equal((s.evidence.certificate as { sha256: string }).sha256.length, 64);
-    assert.match(s.summary, /alice authenticated from device dev-evil, never seen for the account in 20 events over 5 days \(1 known; not in the asset registry\)/);
+    assert.match(
+      s.summary,
+      /alice authenticated from device dev-evil, never seen for the account in 20 events over 5 days \(1 known; not in the asset registry\)/,
+    );
   });
 
   test('maturity boundaries: 19 events, or 20 events over 5 days minus 1 ms, stay quiet', () => {
@@ -68,13 +79,22 @@ describe('new-device', () => {
 
   test('a new device registered to the account is a legitimate enrollment and stays quiet (owner spelt as e-mail too)', () => {
     assert.deepEqual(runRule(rule, [...history(20, 5 * DAY), ev(AFTER, 'lap-2', { asset: asset('lap-2', 'alice') })]), []);
-    assert.deepEqual(runRule(rule, [...history(20, 5 * DAY), ev(AFTER, 'lap-2', { asset: asset('lap-2', ' Alice@Corp.Example ') })]), []);
+    assert.deepEqual(
+      runRule(rule, [...history(20, 5 * DAY), ev(AFTER, 'lap-2', { asset: asset('lap-2', ' Alice@Corp.Example ') })]),
+      [],
+    );
   });
 
   test("someone else's registered device, or an unowned one, fires as registered-to-other", () => {
     const [s] = runRule(rule, [...history(20, 5 * DAY), ev(AFTER, 'lap-bob', { asset: asset('lap-bob', 'bob') })]);
     assert.equal(s.evidence.registration, 'registered-to-other');
-    assert.deepEqual(s.evidence.asset, { device_id: 'lap-bob', owner: 'bob', kind: 'laptop', hostname: 'lap-bob.corp.example', enrolled_at: '2026-01-01T00:00:00Z' });
+    assert.deepEqual(s.evidence.asset, {
+      device_id: 'lap-bob',
+      owner: 'bob',
+      kind: 'laptop',
+      hostname: 'lap-bob.corp.example',
+      enrolled_at: '2026-01-01T00:00:00Z',
+    });
     assert.match(s.summary, /registered to bob/);
     const [kiosk] = runRule(rule, [...history(20, 5 * DAY), ev(AFTER, 'kiosk-1', { asset: asset('kiosk-1', null, 'kiosk') })]);
     assert.equal(kiosk.evidence.registration, 'registered-to-other');
@@ -106,11 +126,19 @@ describe('new-device', () => {
     assert.deepEqual(runRule(rule, [...history(19, 5 * DAY), ...noise, ev(AFTER, 'dev-evil')]), []);
     assert.deepEqual(runRule(rule, [...history(20, 5 * DAY), ev(AFTER, 'dev-evil', { outcome: 'failure' })]), []);
     // The failed attempt did not teach the device: a later success fires.
-    assert.equal(runRule(rule, [...history(20, 5 * DAY), ev(AFTER, 'dev-evil', { outcome: 'failure' }), ev(AFTER + 1, 'dev-evil')]).length, 1);
+    assert.equal(
+      runRule(rule, [...history(20, 5 * DAY), ev(AFTER, 'dev-evil', { outcome: 'failure' }), ev(AFTER + 1, 'dev-evil')]).length,
+      1,
+    );
   });
 
   test('a device unused for more than device_memory_days is forgotten and fires again when it returns', () => {
-    const events = [...history(20, 5 * DAY), ev(AFTER, 'dev-x'), ev(AFTER + 10 * DAY, 'lap-1'), ev(AFTER + 10 * DAY + 1, 'dev-x')];
+    const events = [
+      ...history(20, 5 * DAY),
+      ev(AFTER, 'dev-x'),
+      ev(AFTER + 10 * DAY, 'lap-1'),
+      ev(AFTER + 10 * DAY + 1, 'dev-x'),
+    ];
     assert.equal(runRule(rule, events).length, 1, 'seen 10 days ago: still known');
     const later = [...history(20, 5 * DAY), ev(AFTER, 'dev-x'), ev(AFTER + 10 * DAY, 'lap-1'), ev(AFTER + 11 * DAY, 'dev-x')];
     assert.equal(runRule(rule, later, { config: { device_memory_days: 10 } }).length, 2);

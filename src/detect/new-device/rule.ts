@@ -24,12 +24,39 @@ export interface Config {
 
 export const configSchema = Type.Object(
   {
-    min_history_events: Type.Integer({ minimum: 1, default: 20, description: 'Device-bearing events of the account before a new device can fire.' }),
-    min_history_days: Type.Number({ minimum: 0, default: 5, description: 'Days between the first and the latest event of the account before a new device can fire.' }),
-    max_devices_per_account: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Devices kept per account (least recently seen evicted).' }),
-    device_memory_days: Type.Number({ minimum: 1, default: 90, description: 'Days after its last use that a device is forgotten for the account.' }),
-    no_registry_confidence: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Confidence when no asset registry is configured; 0 keeps the rule quiet then.' }),
-    immature_confidence: Type.Number({ minimum: 0, maximum: 1, default: 0, description: 'Confidence for a new device on an immature history; 0 keeps the rule quiet then.' }),
+    min_history_events: Type.Integer({
+      minimum: 1,
+      default: 20,
+      description: 'Device-bearing events of the account before a new device can fire.',
+    }),
+    min_history_days: Type.Number({
+      minimum: 0,
+      default: 5,
+      description: 'Days between the first and the latest event of the account before a new device can fire.',
+    }),
+    max_devices_per_account: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 32,
+      description: 'Devices kept per account (least recently seen evicted).',
+    }),
+    device_memory_days: Type.Number({
+      minimum: 1,
+      default: 90,
+      description: 'Days after its last use that a device is forgotten for the account.',
+    }),
+    no_registry_confidence: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description: 'Confidence when no asset registry is configured; 0 keeps the rule quiet then.',
+    }),
+    immature_confidence: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0,
+      description: 'Confidence for a new device on an immature history; 0 keeps the rule quiet then.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -131,12 +158,20 @@ class NewDevice implements RuleInstance {
     this.accounts.set(user, s);
   }
 
-  private judge(s: AccountDevices, priorLast: number, event: NormalizedEvent, user: string, device: string, emit: (signal: Signal) => void): void {
+  private judge(
+    s: AccountDevices,
+    priorLast: number,
+    event: NormalizedEvent,
+    user: string,
+    device: string,
+    emit: (signal: Signal) => void,
+  ): void {
     const asset = event.enrichment.asset;
     let registration: Registration;
     if (!this.assetsConfigured) registration = 'no-registry';
     else if (asset === null) registration = 'unregistered';
-    else if (asset.owner !== null && ownerIsAccount(asset.owner, user)) return; // a legitimate enrollment
+    else if (asset.owner !== null && ownerIsAccount(asset.owner, user))
+      return; // a legitimate enrollment
     else registration = 'registered-to-other';
     // History before this event (it has already been counted).
     const history = s.events - 1;
@@ -167,7 +202,11 @@ class NewDevice implements RuleInstance {
         device,
         registration,
         asset: asset === null ? null : assetEvidence(asset),
-        ...(registration === 'no-registry' ? { registry_note: 'no asset registry configured: the device could not be checked against its owner (lower confidence)' } : {}),
+        ...(registration === 'no-registry'
+          ? {
+              registry_note: 'no asset registry configured: the device could not be checked against its owner (lower confidence)',
+            }
+          : {}),
         baseline: mature ? 'mature' : 'immature',
         baseline_events: history,
         baseline_first_seen: iso(s.first),
@@ -179,7 +218,14 @@ class NewDevice implements RuleInstance {
         certificate:
           cert === null
             ? null
-            : { sha256: cert.sha256, spki_sha256: cert.spki_sha256, subject: cert.subject, issuer: cert.issuer, serial: cert.serial, not_after: cert.not_after },
+            : {
+                sha256: cert.sha256,
+                spki_sha256: cert.spki_sha256,
+                subject: cert.subject,
+                issuer: cert.issuer,
+                serial: cert.serial,
+                not_after: cert.not_after,
+              },
         thresholds: { min_history_events: this.config.min_history_events, min_history_days: this.config.min_history_days },
       },
     });
@@ -222,7 +268,11 @@ export const rule: Rule<Config> = {
     description:
       'An account with a mature history authenticates from a device never seen for it that the asset registry does not register to it (no asset row, or another owner).',
     default_weight: 30,
-    references: ['issue 4 (behavioural baselines: new-device)', 'seed 000: new device + far geo + data spike escalates', 'FIELD-NOTES: Entra ~5 days learning, Sentinel device look-back 30 days'],
+    references: [
+      'issue 4 (behavioural baselines: new-device)',
+      'seed 000: new device + far geo + data spike escalates',
+      'FIELD-NOTES: Entra ~5 days learning, Sentinel device look-back 30 days',
+    ],
     false_positives: [
       'A device enrolled but not (yet) in the asset registry export, or registered under another spelling of the owner.',
       'Shared devices (kiosks, hot desks, lab machines) registered to one person or to nobody.',

@@ -31,13 +31,44 @@ export interface Config {
 
 export const configSchema = Type.Object(
   {
-    allowed_requesters: Type.Array(Type.String(), { default: [], description: 'Requester accounts (globs, DOMAIN\\ and @realm ignored) allowed to request for others: enrollment agents, RAs, MDM connectors.' }),
-    compare_subject: Type.Boolean({ default: false, description: 'Also flag issuances whose subject account (UPN/e-mail SAN or logged user) is not the requester (variant subject); for CAs where requesters enroll themselves.' }),
-    use_window_hours: Type.Number({ exclusiveMinimum: 0, default: 24, description: 'Hours after the issuance in which an authentication as its account, matched by account only, counts as its use.' }),
-    clock_skew_minutes: Type.Number({ minimum: 0, default: 5, description: 'Minutes a use may be timed before the issuance and still match (CA vs DC clocks).' }),
-    issued_memory_days: Type.Number({ exclusiveMinimum: 0, default: 30, description: 'Days a flagged issuance is remembered for the used variant.' }),
-    max_tracked_issuances: Type.Integer({ minimum: 1, maximum: 100000, default: 1000, description: 'Flagged issuances remembered for the used variant (oldest forgotten first).' }),
-    account_match_confidence: Type.Number({ minimum: 0, maximum: 1, default: 0.75, description: 'Confidence of used when matched by account and time only; 0 keeps such matches quiet.' }),
+    allowed_requesters: Type.Array(Type.String(), {
+      default: [],
+      description:
+        'Requester accounts (globs, DOMAIN\\ and @realm ignored) allowed to request for others: enrollment agents, RAs, MDM connectors.',
+    }),
+    compare_subject: Type.Boolean({
+      default: false,
+      description:
+        'Also flag issuances whose subject account (UPN/e-mail SAN or logged user) is not the requester (variant subject); for CAs where requesters enroll themselves.',
+    }),
+    use_window_hours: Type.Number({
+      exclusiveMinimum: 0,
+      default: 24,
+      description:
+        'Hours after the issuance in which an authentication as its account, matched by account only, counts as its use.',
+    }),
+    clock_skew_minutes: Type.Number({
+      minimum: 0,
+      default: 5,
+      description: 'Minutes a use may be timed before the issuance and still match (CA vs DC clocks).',
+    }),
+    issued_memory_days: Type.Number({
+      exclusiveMinimum: 0,
+      default: 30,
+      description: 'Days a flagged issuance is remembered for the used variant.',
+    }),
+    max_tracked_issuances: Type.Integer({
+      minimum: 1,
+      maximum: 100000,
+      default: 1000,
+      description: 'Flagged issuances remembered for the used variant (oldest forgotten first).',
+    }),
+    account_match_confidence: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.75,
+      description: 'Confidence of used when matched by account and time only; 0 keeps such matches quiet.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -239,8 +270,12 @@ class RequesterSubjectMismatch implements RuleInstance {
     // issuance and a later use of the certificate (which authenticates as it) add up.
     // A DNS name stands for the machine account (`host$`), which is what PKINIT with it names.
     const scoredUser = main.from === 'dns' ? main.account : main.value;
-    const scored = event.user !== null && accountKey(event.user) === main.account ? event : { ...event, user: scoredUser, user_from: 'event' as const };
-    const what = variant === 'requested-san' ? `requester-supplied SAN ${main.from}=${main.value}` : `subject account ${main.value}`;
+    const scored =
+      event.user !== null && accountKey(event.user) === main.account
+        ? event
+        : { ...event, user: scoredUser, user_from: 'event' as const };
+    const what =
+      variant === 'requested-san' ? `requester-supplied SAN ${main.from}=${main.value}` : `subject account ${main.value}`;
     emit({
       rule: 'requester-subject-mismatch',
       variant,
@@ -318,7 +353,13 @@ class RequesterSubjectMismatch implements RuleInstance {
   }
 
   /** Emits `used` when the authentication uses the flagged issuance's certificate; true when it did. */
-  private tryMatch(r: IssuedRecord, event: NormalizedEvent, account: string | null, ids: string[], emit: (signal: Signal) => void): boolean {
+  private tryMatch(
+    r: IssuedRecord,
+    event: NormalizedEvent,
+    account: string | null,
+    ids: string[],
+    emit: (signal: Signal) => void,
+  ): boolean {
     if (r.used) return false;
     let matchedBy: 'certificate' | 'account';
     let matchedId: string | null = null;
@@ -354,7 +395,9 @@ class RequesterSubjectMismatch implements RuleInstance {
         matched_by: matchedBy,
         ...(matchedId !== null ? { matched_identity: matchedId } : {}),
         ...(matchedBy === 'account'
-          ? { match_note: `the issuance log named no certificate identity: matched by account and time (use within ${this.config.use_window_hours} h), at lower confidence` }
+          ? {
+              match_note: `the issuance log named no certificate identity: matched by account and time (use within ${this.config.use_window_hours} h), at lower confidence`,
+            }
           : {}),
         seconds_after_issuance: delay,
         authentication: {
@@ -363,7 +406,10 @@ class RequesterSubjectMismatch implements RuleInstance {
           source_ip: event.source_ip,
           service: event.service,
           format: event.source.format,
-          certificate: cert === null ? null : { sha256: cert.sha256, sha1: cert.sha1, serial: cert.serial, issuer: cert.issuer, subject: cert.subject },
+          certificate:
+            cert === null
+              ? null
+              : { sha256: cert.sha256, sha1: cert.sha1, serial: cert.serial, issuer: cert.issuer, subject: cert.subject },
         },
       },
     });

@@ -2,14 +2,13 @@
 // status, one finding per certificate, rejected uses as attempts, and state across runs.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { StateRegistry } from '../state.ts';
 import { makeEvent, runRule } from '../../../tests/helpers/events.ts';
 import { createRootCA, type TestCA, type TestCert } from '../../../tests/helpers/pki.ts';
-import type { NormalizedEvent, RevocationResult } from '../../schema/event.ts';
+import { mergeRevocation } from '../../enrich/ocsp/merge.ts';
+import type { NormalizedEvent, OcspResult, RevocationResult } from '../../schema/event.ts';
+import { StateRegistry } from '../state.ts';
 import type { RuleContext, Signal } from '../types.ts';
 import { rule } from './rule.ts';
-import { mergeRevocation } from '../../enrich/ocsp/merge.ts';
-import type { OcspResult } from '../../schema/event.ts';
 
 const DAY = 86_400_000;
 const REVOKED_AT = Date.parse('2026-01-10T12:00:00Z');
@@ -21,8 +20,16 @@ let other: TestCert;
 
 before(async () => {
   ca = await createRootCA('CN=Revocation Test CA, O=certsignal tests');
-  cert = await ca.issue({ subject: 'CN=alice, O=Example', notBefore: new Date('2025-06-01T00:00:00Z'), notAfter: new Date('2027-06-01T00:00:00Z') });
-  other = await ca.issue({ subject: 'CN=bob, O=Example', notBefore: new Date('2025-06-01T00:00:00Z'), notAfter: new Date('2027-06-01T00:00:00Z') });
+  cert = await ca.issue({
+    subject: 'CN=alice, O=Example',
+    notBefore: new Date('2025-06-01T00:00:00Z'),
+    notAfter: new Date('2027-06-01T00:00:00Z'),
+  });
+  other = await ca.issue({
+    subject: 'CN=bob, O=Example',
+    notBefore: new Date('2025-06-01T00:00:00Z'),
+    notAfter: new Date('2027-06-01T00:00:00Z'),
+  });
 });
 
 function revoked(overrides: Partial<RevocationResult> = {}): RevocationResult {
@@ -36,14 +43,19 @@ function revoked(overrides: Partial<RevocationResult> = {}): RevocationResult {
   };
 }
 
-function run(events: NormalizedEvent[], options: { registry?: StateRegistry; facts?: Partial<RuleContext['facts']> } = {}): Signal[] {
+function run(
+  events: NormalizedEvent[],
+  options: { registry?: StateRegistry; facts?: Partial<RuleContext['facts']> } = {},
+): Signal[] {
   return runRule(rule, events, options);
 }
 
 describe('revoked-cert', () => {
   it('does not fire for a use 1 ms before revoked_at, fires for a use exactly at revoked_at', () => {
     assert.equal(run([makeEvent({ cert, at: REVOKED_AT - 1, revocation: revoked() })]).length, 0);
-    const signals = run([makeEvent({ cert, at: REVOKED_AT, user: 'alice', source_ip: '192.0.2.10', service: 'vpn', revocation: revoked() })]);
+    const signals = run([
+      makeEvent({ cert, at: REVOKED_AT, user: 'alice', source_ip: '192.0.2.10', service: 'vpn', revocation: revoked() }),
+    ]);
     assert.equal(signals.length, 1);
     const s = signals[0];
     assert.equal(s.rule, 'revoked-cert');
@@ -72,10 +84,26 @@ describe('revoked-cert', () => {
   });
 
   it('stays quiet on good / unknown revocation status and without a revocation result', () => {
-    const good: RevocationResult = { status: 'good', crl_issuer: 'x', crl_this_update: THIS_UPDATE, revoked_at: null, reason_code: null };
-    const unknown: RevocationResult = { status: 'unknown', crl_issuer: null, crl_this_update: null, revoked_at: null, reason_code: null };
+    const good: RevocationResult = {
+      status: 'good',
+      crl_issuer: 'x',
+      crl_this_update: THIS_UPDATE,
+      revoked_at: null,
+      reason_code: null,
+    };
+    const unknown: RevocationResult = {
+      status: 'unknown',
+      crl_issuer: null,
+      crl_this_update: null,
+      revoked_at: null,
+      reason_code: null,
+    };
     const at = REVOKED_AT + DAY;
-    assert.equal(run([makeEvent({ cert, at, revocation: good }), makeEvent({ cert, at, revocation: unknown }), makeEvent({ cert, at })]).length, 0);
+    assert.equal(
+      run([makeEvent({ cert, at, revocation: good }), makeEvent({ cert, at, revocation: unknown }), makeEvent({ cert, at })])
+        .length,
+      0,
+    );
   });
 
   it('stays quiet when no CRLs are configured', () => {
@@ -104,12 +132,26 @@ describe('revoked-cert', () => {
     assert.equal((hit[0].evidence.ocsp as { responder_url: string }).responder_url, 'http://ocsp.example.test/');
     assert.match(hit[0].summary, /per OCSP responder http:\/\/ocsp\.example\.test\//);
     const unknown = answer({ status: 'unknown', unknown_reason: 'timeout', revoked_at: null, revocation_reason: null });
-    assert.equal(run([makeEvent({ cert, at: REVOKED_AT + DAY, revocation: mergeRevocation(null, unknown) })], { facts }).length, 0);
+    assert.equal(
+      run([makeEvent({ cert, at: REVOKED_AT + DAY, revocation: mergeRevocation(null, unknown) })], { facts }).length,
+      0,
+    );
     // A CRL that says good does not outvote an OCSP revocation.
-    const crlGood: RevocationResult = { status: 'good', crl_issuer: 'x', crl_this_update: THIS_UPDATE, revoked_at: null, reason_code: null };
+    const crlGood: RevocationResult = {
+      status: 'good',
+      crl_issuer: 'x',
+      crl_this_update: THIS_UPDATE,
+      revoked_at: null,
+      reason_code: null,
+    };
     assert.equal(run([makeEvent({ cert, at: REVOKED_AT + DAY, revocation: mergeRevocation(crlGood, answer({})) })]).length, 1);
     // Neither CRLs nor OCSP configured: quiet.
-    assert.equal(run([makeEvent({ cert, at: REVOKED_AT + DAY, revocation: mergeRevocation(null, answer({})) })], { facts: { crlsConfigured: false } }).length, 0);
+    assert.equal(
+      run([makeEvent({ cert, at: REVOKED_AT + DAY, revocation: mergeRevocation(null, answer({})) })], {
+        facts: { crlsConfigured: false },
+      }).length,
+      0,
+    );
   });
 
   it('reports one finding per certificate across many uses and across runs', () => {
@@ -117,7 +159,10 @@ describe('revoked-cert', () => {
     const uses = Array.from({ length: 300 }, (_, i) => makeEvent({ cert, at: REVOKED_AT + i * 600_000, revocation: revoked() }));
     assert.equal(run(uses, { registry }).length, 1);
     const second = run(
-      [makeEvent({ cert, at: REVOKED_AT + 40 * DAY, revocation: revoked() }), makeEvent({ cert: other, at: REVOKED_AT + 40 * DAY, revocation: revoked() })],
+      [
+        makeEvent({ cert, at: REVOKED_AT + 40 * DAY, revocation: revoked() }),
+        makeEvent({ cert: other, at: REVOKED_AT + 40 * DAY, revocation: revoked() }),
+      ],
       { registry },
     );
     assert.deepEqual(
@@ -149,6 +194,9 @@ describe('revoked-cert', () => {
     const signals = run([makeEvent({ cert, at: thisUpdate, revocation: noDate })]);
     assert.equal(signals.length, 1);
     assert.match(String(signals[0].evidence.note_revocation_date), /thisUpdate/);
-    assert.equal(run([makeEvent({ cert, at: thisUpdate + DAY, revocation: revoked({ revoked_at: null, crl_this_update: null }) })]).length, 0);
+    assert.equal(
+      run([makeEvent({ cert, at: thisUpdate + DAY, revocation: revoked({ revoked_at: null, crl_this_update: null }) })]).length,
+      0,
+    );
   });
 });

@@ -111,7 +111,8 @@ export const rule: Rule<Config> = {
           };
         }
         if (revocation.revoked_at === null) {
-          evidence.note_revocation_date = 'The CRL entry carried no usable revocation date; the CRL thisUpdate was used as the boundary.';
+          evidence.note_revocation_date =
+            'The CRL entry carried no usable revocation date; the CRL thisUpdate was used as the boundary.';
         }
         if (attempt) {
           evidence.note = 'The gateway rejected this use (outcome failure): reported as an attempt with confidence 0.5.';

@@ -30,6 +30,11 @@ export function accountMatches(pattern: string, account: string): boolean {
   const p = accountKey(pattern);
   const a = accountKey(account);
   if (!p.includes('*') && !p.includes('?')) return p.length > 0 && p === a;
-  const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${p
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(a);
 }

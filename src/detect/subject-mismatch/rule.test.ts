@@ -1,13 +1,14 @@
 // subject-mismatch: each variant fires on a real contradicting certificate and stays quiet on the
 // near-miss (owner by CN, e-mail or UPN, case-insensitively; the device's own certificate; missing
 // registry rows); one report per certificate + device + variant, remembered across runs.
-import { before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
 import { Value } from 'typebox/value';
-import { StateRegistry } from '../state.ts';
-import { makeEvent, runRule, type EventInit } from '../../../tests/helpers/events.ts';
+import { type EventInit, makeEvent, runRule } from '../../../tests/helpers/events.ts';
 import { createRootCA, type TestCA, type TestCert } from '../../../tests/helpers/pki.ts';
 import type { Asset, Identity } from '../../schema/event.ts';
+import { StateRegistry } from '../state.ts';
 import { accountAliases, rule } from './rule.ts';
 
 let ca: TestCA;
@@ -22,9 +23,30 @@ let bareDeviceIdCert: TestCert;
 let displayNameOnly: TestCert;
 let firstLast: TestCert;
 
-const aliceLaptop: Asset = { device_id: 'dev-001', owner: 'alice', kind: 'Laptop', hostname: 'lap-alice.corp.example', os: 'macOS', enrolled_at: null };
-const buildServer: Asset = { device_id: 'srv-9', owner: 'platform-team', kind: 'server', hostname: 'build-01.corp.example', os: 'linux', enrolled_at: null };
-const aliceRow: Identity = { user: 'alice', kind: 'human', role: null, department: null, country: null, email: 'alice.smith@corp.example' };
+const aliceLaptop: Asset = {
+  device_id: 'dev-001',
+  owner: 'alice',
+  kind: 'Laptop',
+  hostname: 'lap-alice.corp.example',
+  os: 'macOS',
+  enrolled_at: null,
+};
+const buildServer: Asset = {
+  device_id: 'srv-9',
+  owner: 'platform-team',
+  kind: 'server',
+  hostname: 'build-01.corp.example',
+  os: 'linux',
+  enrolled_at: null,
+};
+const aliceRow: Identity = {
+  user: 'alice',
+  kind: 'human',
+  role: null,
+  department: null,
+  country: null,
+  email: 'alice.smith@corp.example',
+};
 const svcRow: Identity = { user: 'svc-backup', kind: 'service', role: null, department: null, country: null, email: null };
 
 before(async () => {
@@ -62,16 +84,27 @@ describe('subject-mismatch', () => {
     assert.match(signals[0].summary, /service account svc-backup's certificate used from Laptop lap-alice\.corp\.example/);
     const onServer = fromCert(svcBackup, 'svc-backup', { device: 'srv-9', asset: buildServer, identity: svcRow });
     assert.deepEqual(runRule(rule, [onServer]), [], 'service certificates on servers are normal, whoever owns the server');
-    assert.equal(runRule(rule, [onServer], { config: { end_user_device_kinds: ['server'] } })[0]?.variant, 'service-cert-on-endpoint');
+    assert.equal(
+      runRule(rule, [onServer], { config: { end_user_device_kinds: ['server'] } })[0]?.variant,
+      'service-cert-on-endpoint',
+    );
   });
 
   test('service-cert-on-endpoint needs the identity row to describe the certificate', () => {
     // The gateway says alice, the identity row is alice's: the certificate's own kind is unknown.
     const e = fromGateway(svcBackup, 'alice', { device: 'dev-001', asset: aliceLaptop, identity: aliceRow });
-    assert.deepEqual(runRule(rule, [e]).map((s) => s.variant).sort(), ['not-device-owner', 'user-mismatch']);
-    assert.deepEqual(runRule(rule, [fromCert(svcBackup, 'svc-backup', { device: 'dev-001', asset: aliceLaptop, identity: svcRow })], { facts: { identitiesConfigured: false } }).map((s) => s.variant), [
-      'not-device-owner',
-    ]);
+    assert.deepEqual(
+      runRule(rule, [e])
+        .map((s) => s.variant)
+        .sort(),
+      ['not-device-owner', 'user-mismatch'],
+    );
+    assert.deepEqual(
+      runRule(rule, [fromCert(svcBackup, 'svc-backup', { device: 'dev-001', asset: aliceLaptop, identity: svcRow })], {
+        facts: { identitiesConfigured: false },
+      }).map((s) => s.variant),
+      ['not-device-owner'],
+    );
   });
 
   test("not-device-owner: bob's certificate on alice's laptop fires", () => {
@@ -95,18 +128,27 @@ describe('subject-mismatch', () => {
     assert.deepEqual(runRule(rule, quiet), []);
     // Without the identity row, "alice.smith@corp.example" cannot be tied to owner "alice".
     const noRow = runRule(rule, [fromCert(aliceByEmail, 'alice.smith', { device: 'dev-001', asset: aliceLaptop })]);
-    assert.deepEqual(noRow.map((s) => s.variant), ['not-device-owner']);
+    assert.deepEqual(
+      noRow.map((s) => s.variant),
+      ['not-device-owner'],
+    );
   });
 
   test("not-device-owner fires for another device's certificate on the laptop", () => {
     const signals = runRule(rule, [makeEvent({ cert: bobLaptopCert, device: 'dev-001', asset: aliceLaptop })]);
-    assert.deepEqual(signals.map((s) => s.variant), ['not-device-owner']);
+    assert.deepEqual(
+      signals.map((s) => s.variant),
+      ['not-device-owner'],
+    );
     assert.ok((signals[0].evidence.certificate_names as string[]).includes('lap-bob.corp.example'));
   });
 
   test('quiet when the registry row is missing or the registry is not configured', () => {
     assert.deepEqual(runRule(rule, [fromCert(bob, 'bob', { device: 'dev-unknown' })]), []);
-    assert.deepEqual(runRule(rule, [fromCert(bob, 'bob', { device: 'dev-001', asset: aliceLaptop })], { facts: { assetsConfigured: false } }), []);
+    assert.deepEqual(
+      runRule(rule, [fromCert(bob, 'bob', { device: 'dev-001', asset: aliceLaptop })], { facts: { assetsConfigured: false } }),
+      [],
+    );
     assert.deepEqual(runRule(rule, [fromCert(bob, 'bob', { device: 'dev-001', asset: { ...aliceLaptop, owner: null } })]), []);
   });
 
@@ -168,12 +210,21 @@ describe('subject-mismatch', () => {
     const otherOwner = fromGateway(bob, 'alice', { device: 'dev-001', asset: aliceLaptop });
     for (const e of [sameAgain, otherUser, otherOwner]) e.certificate = first.certificate; // normalize shares one CertInfo per certificate
     const signals = runRule(rule, [first, sameAgain, otherUser, otherOwner]);
-    assert.deepEqual(signals.map((s) => s.variant), ['user-mismatch', 'not-device-owner']);
+    assert.deepEqual(
+      signals.map((s) => s.variant),
+      ['user-mismatch', 'not-device-owner'],
+    );
   });
   test('a first.last CN is an account: the owner of that name is quiet, another gateway user fires', () => {
     const owner: Asset = { ...aliceLaptop, owner: 'alice.smith' };
     assert.deepEqual(runRule(rule, [fromCert(firstLast, 'alice.smith', { device: 'dev-001', asset: owner })]), []);
-    assert.deepEqual(runRule(rule, [fromGateway(firstLast, 'Alice.Smith@corp.example', { device: 'dev-001', asset: owner })]), []);
-    assert.deepEqual(runRule(rule, [fromGateway(firstLast, 'bob', { device: 'dev-001', asset: owner })]).map((s) => s.variant), ['user-mismatch']);
+    assert.deepEqual(
+      runRule(rule, [fromGateway(firstLast, 'Alice.Smith@corp.example', { device: 'dev-001', asset: owner })]),
+      [],
+    );
+    assert.deepEqual(
+      runRule(rule, [fromGateway(firstLast, 'bob', { device: 'dev-001', asset: owner })]).map((s) => s.variant),
+      ['user-mismatch'],
+    );
   });
 });

@@ -182,11 +182,19 @@ class SubjectMismatch implements RuleInstance {
       const endUserDevice = this.assetInfo(asset).endUser;
       const isService = certIdentity !== null && certIdentity.kind !== null && certIdentity.kind.toLowerCase() === 'service';
       if (isService && endUserDevice) {
-        this.report(event, cert, 'service-cert-on-endpoint', null, emit, {
-          certificate_identity: { user: certIdentity.user, kind: certIdentity.kind, email: certIdentity.email },
-          device: assetEvidence(asset),
-          end_user_device_kinds: [...this.endUserKinds],
-        }, `service account ${certIdentity.user}'s certificate used from ${asset.kind} ${asset.hostname ?? asset.device_id}`);
+        this.report(
+          event,
+          cert,
+          'service-cert-on-endpoint',
+          null,
+          emit,
+          {
+            certificate_identity: { user: certIdentity.user, kind: certIdentity.kind, email: certIdentity.email },
+            device: assetEvidence(asset),
+            end_user_device_kinds: [...this.endUserKinds],
+          },
+          `service account ${certIdentity.user}'s certificate used from ${asset.kind} ${asset.hostname ?? asset.device_id}`,
+        );
       } else if (asset.owner !== null && asset.owner.trim().length > 0 && !isService) {
         // A service certificate on a server is how servers work; it is not the owner's business.
         if (!namesDevice) this.checkOwner(event, cert, names, asset, identity, emit);
@@ -200,11 +208,19 @@ class SubjectMismatch implements RuleInstance {
         match = anyIn(accountAliases(identity.email), names.accounts);
       }
       if (!match) {
-        this.report(event, cert, 'user-mismatch', gatewayUser, emit, {
-          authenticated_user: gatewayUser,
-          authenticated_user_email: useIdentity ? identity.email : null,
-          certificate_names: [...names.accounts],
-        }, `gateway user ${gatewayUser} authenticated with a certificate naming ${describe(cert, names)}`);
+        this.report(
+          event,
+          cert,
+          'user-mismatch',
+          gatewayUser,
+          emit,
+          {
+            authenticated_user: gatewayUser,
+            authenticated_user_email: useIdentity ? identity.email : null,
+            certificate_names: [...names.accounts],
+          },
+          `gateway user ${gatewayUser} authenticated with a certificate naming ${describe(cert, names)}`,
+        );
       }
     }
   }
@@ -251,7 +267,14 @@ class SubjectMismatch implements RuleInstance {
     return info;
   }
 
-  private checkOwner(event: NormalizedEvent, cert: CertInfo, names: CertNames, asset: Asset, identity: Identity | null, emit: (signal: Signal) => void): void {
+  private checkOwner(
+    event: NormalizedEvent,
+    cert: CertInfo,
+    names: CertNames,
+    asset: Asset,
+    identity: Identity | null,
+    emit: (signal: Signal) => void,
+  ): void {
     const owner = asset.owner as string;
     const ownerAliases = this.aliases(owner);
     if (anyIn(ownerAliases, names.accounts)) return;
@@ -261,12 +284,20 @@ class SubjectMismatch implements RuleInstance {
       ownerEmail = identity.email;
       if (anyIn(accountAliases(identity.email), names.accounts)) return;
     }
-    this.report(event, cert, 'not-device-owner', null, emit, {
-      device: assetEvidence(asset),
-      owner,
-      owner_email: ownerEmail,
-      certificate_names: [...names.accounts, ...[...names.hosts].filter((h) => !names.accounts.has(h))],
-    }, `certificate naming ${describe(cert, names)} used on ${asset.hostname ?? asset.device_id}, owned by ${owner}`);
+    this.report(
+      event,
+      cert,
+      'not-device-owner',
+      null,
+      emit,
+      {
+        device: assetEvidence(asset),
+        owner,
+        owner_email: ownerEmail,
+        certificate_names: [...names.accounts, ...[...names.hosts].filter((h) => !names.accounts.has(h))],
+      },
+      `certificate naming ${describe(cert, names)} used on ${asset.hostname ?? asset.device_id}, owned by ${owner}`,
+    );
   }
 
   private report(

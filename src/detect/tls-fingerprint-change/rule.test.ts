@@ -3,13 +3,14 @@
 // spellings, the source-IP fallback, fleet drift (many devices making one change) and baselines
 // carried across runs. Fingerprints are real JA4 /
 // JA3 values from FoxIO's and Salesforce's reference outputs; certificates come from the test PKI.
-import { before, describe, test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
 import { Value } from 'typebox/value';
-import { StateRegistry } from '../state.ts';
-import { makeEvent, runRule, type EventInit } from '../../../tests/helpers/events.ts';
+import { type EventInit, makeEvent, runRule } from '../../../tests/helpers/events.ts';
 import { createRootCA, type TestCert } from '../../../tests/helpers/pki.ts';
 import type { NormalizedEvent } from '../../schema/event.ts';
+import { StateRegistry } from '../state.ts';
 import { normalizeTlsVersion, rule } from './rule.ts';
 
 const BASE = Date.parse('2026-01-05T09:00:00Z');
@@ -31,11 +32,24 @@ before(async () => {
 });
 
 function ev(hours: number, tls: Partial<NormalizedEvent['tls']>, init: EventInit = {}) {
-  return makeEvent({ cert: deviceCert, at: BASE + hours * HOUR, device: 'lap-42', user: 'alice', source_ip: '10.1.2.3', tls, ...init });
+  return makeEvent({
+    cert: deviceCert,
+    at: BASE + hours * HOUR,
+    device: 'lap-42',
+    user: 'alice',
+    source_ip: '10.1.2.3',
+    tls,
+    ...init,
+  });
 }
 
 /** `count` events with JA4 `fp`: hours 0..count-2, and the last at `spanHours`. */
-function baseline(count: number, spanHours: number, tls: Partial<NormalizedEvent['tls']> = { ja4: CHROME, version: 'TLSv1.3' }, init: EventInit = {}) {
+function baseline(
+  count: number,
+  spanHours: number,
+  tls: Partial<NormalizedEvent['tls']> = { ja4: CHROME, version: 'TLSv1.3' },
+  init: EventInit = {},
+) {
   const out = [];
   for (let i = 0; i < count - 1; i++) out.push(ev(i * (spanHours / (count - 1)) * 0.5, tls, init));
   out.push(ev(spanHours, tls, init));
@@ -54,7 +68,9 @@ describe('tls-fingerprint-change', () => {
     assert.equal(s.confidence, undefined);
     assert.equal(s.evidence.observed, TLS12_CLIENT);
     assert.equal(s.evidence.baseline_events, 20);
-    assert.deepEqual(s.evidence.baseline_fingerprints, [{ fingerprint: CHROME, events: 20, last_seen: new Date(BASE + 24 * HOUR).toISOString() }]);
+    assert.deepEqual(s.evidence.baseline_fingerprints, [
+      { fingerprint: CHROME, events: 20, last_seen: new Date(BASE + 24 * HOUR).toISOString() },
+    ]);
     assert.deepEqual(s.evidence.versions, { 'TLSv1.3': 20 });
     assert.match(s.summary, /device lap-42: JA4 t12d190800_\S+ never seen in its baseline of 20 events over 24 h/);
   });
@@ -67,11 +83,26 @@ describe('tls-fingerprint-change', () => {
   });
 
   test('the new fingerprint joins the baseline: it fires once per device, a further new one fires again', () => {
-    const events = [...baseline(20, 24), ev(25, { ja4: TLS12_CLIENT }), ev(26, { ja4: TLS12_CLIENT }), ev(27, { ja4: CHROME }), ev(28, { ja4: CHROME_H1 })];
+    const events = [
+      ...baseline(20, 24),
+      ev(25, { ja4: TLS12_CLIENT }),
+      ev(26, { ja4: TLS12_CLIENT }),
+      ev(27, { ja4: CHROME }),
+      ev(28, { ja4: CHROME_H1 }),
+    ];
     const signals = runRule(rule, events);
-    assert.deepEqual(signals.map((s) => s.evidence.observed), [TLS12_CLIENT, CHROME_H1]);
+    assert.deepEqual(
+      signals.map((s) => s.evidence.observed),
+      [TLS12_CLIENT, CHROME_H1],
+    );
     const second = signals[1].evidence.baseline_fingerprints as { fingerprint: string; events: number }[];
-    assert.deepEqual(second.map((f) => [f.fingerprint, f.events]), [[CHROME, 21], [TLS12_CLIENT, 2]]);
+    assert.deepEqual(
+      second.map((f) => [f.fingerprint, f.events]),
+      [
+        [CHROME, 21],
+        [TLS12_CLIENT, 2],
+      ],
+    );
   });
 
   test('JA3 is judged only when the event has no JA4, against its own baseline', () => {
@@ -105,7 +136,10 @@ describe('tls-fingerprint-change', () => {
       ev(27, { ja4: CHROME, version: 'TLSv1' }),
     ];
     const signals = runRule(rule, events);
-    assert.deepEqual(signals.map((s) => s.variant), ['downgrade', 'downgrade']);
+    assert.deepEqual(
+      signals.map((s) => s.variant),
+      ['downgrade', 'downgrade'],
+    );
     assert.equal(signals[0].dedup_key, 'device:lap-42:downgrade:TLSv1.2');
     assert.deepEqual(signals[0].evidence.baseline_versions, { 'TLSv1.3': 20 });
     assert.equal(signals[0].evidence.baseline_highest_version, 'TLSv1.3');
@@ -114,13 +148,16 @@ describe('tls-fingerprint-change', () => {
   });
 
   test('no downgrade for a version the device already mixes in, or an immature baseline', () => {
-    const mixed = baseline(20, 24).map((e, i) => (i % 4 === 0 ? ev((e.ts - BASE) / HOUR, { ja4: CHROME, version: 'TLSv12' }) : e));
+    const mixed = baseline(20, 24).map((e, i) =>
+      i % 4 === 0 ? ev((e.ts - BASE) / HOUR, { ja4: CHROME, version: 'TLSv12' }) : e,
+    );
     assert.deepEqual(runRule(rule, [...mixed, ev(25, { ja4: CHROME, version: '1.2' })]), []);
     assert.deepEqual(runRule(rule, [...baseline(19, 24), ev(25, { ja4: CHROME, version: 'TLSv1.2' })]), []);
   });
 
   test('TLS version spellings normalise to one canonical version', () => {
-    for (const s of ['TLSv1.2', 'TLSv12', 'TLS 1.2', 'tls1.2', '1.2', '0x0303', '771', 'TLS_1_2']) assert.equal(normalizeTlsVersion(s)?.name, 'TLSv1.2', s);
+    for (const s of ['TLSv1.2', 'TLSv12', 'TLS 1.2', 'tls1.2', '1.2', '0x0303', '771', 'TLS_1_2'])
+      assert.equal(normalizeTlsVersion(s)?.name, 'TLSv1.2', s);
     for (const s of ['TLSv1', 'TLSv10', 'TLS 1.0', '1.0']) assert.equal(normalizeTlsVersion(s)?.name, 'TLSv1.0', s);
     assert.equal(normalizeTlsVersion('TLSv13')?.name, 'TLSv1.3');
     assert.equal(normalizeTlsVersion('SSLv3')?.name, 'SSLv3');
@@ -160,7 +197,9 @@ describe('tls-fingerprint-change', () => {
     const many = [];
     for (let i = 0; i < 50; i++) many.push(ev(i, { ja4: `t13d1516h2_8daaf6152771_${i.toString(16).padStart(12, '0')}` }));
     runRule(rule, many, { registry: capped, config: { max_fingerprints_per_device: 8 } });
-    const s = capped.state<{ ja4: { size: number; fps: Record<string, unknown> } }>('tls-fingerprint-change/device').get('lap-42');
+    const s = capped
+      .state<{ ja4: { size: number; fps: Record<string, unknown> } }>('tls-fingerprint-change/device')
+      .get('lap-42');
     assert.ok(s);
     assert.equal(s.ja4.size, 8);
     assert.equal(Object.keys(s.ja4.fps).length, 8);
@@ -169,26 +208,45 @@ describe('tls-fingerprint-change', () => {
   describe('fleet drift', () => {
     /** A mature CHROME baseline for `device`, then one event at `at` hours with JA4 `next`. */
     function move(device: string, at: number, next: string, tls: Partial<NormalizedEvent['tls']> = {}) {
-      return [...baseline(20, 24, { ja4: CHROME, version: 'TLSv1.3' }, { device }), ev(at, { ja4: next, version: 'TLSv1.3', ...tls }, { device })];
+      return [
+        ...baseline(20, 24, { ja4: CHROME, version: 'TLSv1.3' }, { device }),
+        ev(at, { ja4: next, version: 'TLSv1.3', ...tls }, { device }),
+      ];
     }
     const byTime = (events: NormalizedEvent[]) => [...events].sort((a, b) => a.ts - b.ts);
 
     test('5 devices making the same change within the window: only the first drift_min_devices − 1 fire, with peer counts', () => {
       const events = byTime(['d1', 'd2', 'd3', 'd4', 'd5'].flatMap((d, i) => move(d, 30 + i, TLS12_CLIENT)));
       const signals = runRule(rule, events);
-      assert.deepEqual(signals.map((s) => s.evidence.device_key), ['d1', 'd2']);
-      assert.deepEqual(signals.map((s) => s.evidence.peer_devices), [0, 1]);
+      assert.deepEqual(
+        signals.map((s) => s.evidence.device_key),
+        ['d1', 'd2'],
+      );
+      assert.deepEqual(
+        signals.map((s) => s.evidence.peer_devices),
+        [0, 1],
+      );
       assert.equal(signals[0].evidence.usual_fingerprint, CHROME);
       // A higher threshold lets more fire first.
       const four = runRule(rule, events, { config: { drift_min_devices: 4 } });
-      assert.deepEqual(four.map((s) => s.evidence.device_key), ['d1', 'd2', 'd3']);
+      assert.deepEqual(
+        four.map((s) => s.evidence.device_key),
+        ['d1', 'd2', 'd3'],
+      );
     });
 
     test('one device moving to a fingerprint no peer uses still fires while the fleet drifts elsewhere', () => {
       const fleet = ['d1', 'd2', 'd3', 'd4'].flatMap((d, i) => move(d, 30 + i, CHROME_H1));
       const lone = move('lap-42', 35, TLS12_CLIENT);
       const signals = runRule(rule, byTime([...fleet, ...lone]));
-      assert.deepEqual(signals.map((s) => [s.evidence.device_key, s.evidence.observed]), [['d1', CHROME_H1], ['d2', CHROME_H1], ['lap-42', TLS12_CLIENT]]);
+      assert.deepEqual(
+        signals.map((s) => [s.evidence.device_key, s.evidence.observed]),
+        [
+          ['d1', CHROME_H1],
+          ['d2', CHROME_H1],
+          ['lap-42', TLS12_CLIENT],
+        ],
+      );
       assert.equal(signals[2].evidence.peer_devices, 0);
     });
 
@@ -196,16 +254,32 @@ describe('tls-fingerprint-change', () => {
       // d1 and d2 change at hour 30; d3 at 30 + 72 h + 1 ms is alone again, at exactly 30 + 72 h it is drift.
       const early = byTime([...move('d1', 30, TLS12_CLIENT), ...move('d2', 30, TLS12_CLIENT)]);
       const late = runRule(rule, byTime([...early, ...move('d3', 30 + 72 + 1 / HOUR, TLS12_CLIENT)]));
-      assert.deepEqual(late.map((s) => [s.evidence.device_key, s.evidence.peer_devices]), [['d1', 0], ['d2', 1], ['d3', 0]]);
+      assert.deepEqual(
+        late.map((s) => [s.evidence.device_key, s.evidence.peer_devices]),
+        [
+          ['d1', 0],
+          ['d2', 1],
+          ['d3', 0],
+        ],
+      );
       const edge = runRule(rule, byTime([...early, ...move('d3', 30 + 72, TLS12_CLIENT)]));
-      assert.deepEqual(edge.map((s) => s.evidence.device_key), ['d1', 'd2']);
+      assert.deepEqual(
+        edge.map((s) => s.evidence.device_key),
+        ['d1', 'd2'],
+      );
     });
 
     test('a downgrade is never drift: every device downgrading fires', () => {
       const events = byTime(['d1', 'd2', 'd3', 'd4'].flatMap((d, i) => move(d, 30 + i, TLS12_CLIENT, { version: 'TLSv1.2' })));
       const signals = runRule(rule, events);
-      assert.deepEqual(signals.filter((s) => s.variant === 'downgrade').map((s) => s.evidence.device_key), ['d1', 'd2', 'd3', 'd4']);
-      assert.deepEqual(signals.filter((s) => s.variant === 'new-fingerprint').map((s) => s.evidence.device_key), ['d1', 'd2']);
+      assert.deepEqual(
+        signals.filter((s) => s.variant === 'downgrade').map((s) => s.evidence.device_key),
+        ['d1', 'd2', 'd3', 'd4'],
+      );
+      assert.deepEqual(
+        signals.filter((s) => s.variant === 'new-fingerprint').map((s) => s.evidence.device_key),
+        ['d1', 'd2'],
+      );
     });
 
     test('peers carry across runs sharing a StateRegistry, and the per-transition list is bounded', () => {
@@ -213,15 +287,30 @@ describe('tls-fingerprint-change', () => {
       const first = runRule(rule, byTime([...move('d1', 30, TLS12_CLIENT), ...move('d2', 31, TLS12_CLIENT)]), { registry });
       assert.equal(first.length, 2);
       const laterBaseline = baseline(20, 24, { ja4: CHROME }, { device: 'd3' });
-      assert.deepEqual(runRule(rule, [...laterBaseline, ev(40, { ja4: TLS12_CLIENT }, { device: 'd3' })], { registry }), [], 'third device in a later run is drift');
-      assert.equal(runRule(rule, [...laterBaseline, ev(40, { ja4: TLS12_CLIENT }, { device: 'd3' })]).length, 1, 'a fresh state has no peers');
-      const t = registry.state<{ devices: [string, number][] }>('tls-fingerprint-change/transition').get(`${CHROME}→${TLS12_CLIENT}`);
-      assert.deepEqual(t?.devices.map((d) => d[0]), ['device:d1', 'device:d2', 'device:d3']);
+      assert.deepEqual(
+        runRule(rule, [...laterBaseline, ev(40, { ja4: TLS12_CLIENT }, { device: 'd3' })], { registry }),
+        [],
+        'third device in a later run is drift',
+      );
+      assert.equal(
+        runRule(rule, [...laterBaseline, ev(40, { ja4: TLS12_CLIENT }, { device: 'd3' })]).length,
+        1,
+        'a fresh state has no peers',
+      );
+      const t = registry
+        .state<{ devices: [string, number][] }>('tls-fingerprint-change/transition')
+        .get(`${CHROME}→${TLS12_CLIENT}`);
+      assert.deepEqual(
+        t?.devices.map((d) => d[0]),
+        ['device:d1', 'device:d2', 'device:d3'],
+      );
       const big = new StateRegistry();
       const many = [];
       for (let i = 0; i < 60; i++) many.push(...move(`m${i}`, 30, TLS12_CLIENT));
       runRule(rule, byTime(many), { registry: big });
-      const capped = big.state<{ devices: [string, number][] }>('tls-fingerprint-change/transition').get(`${CHROME}→${TLS12_CLIENT}`);
+      const capped = big
+        .state<{ devices: [string, number][] }>('tls-fingerprint-change/transition')
+        .get(`${CHROME}→${TLS12_CLIENT}`);
       assert.equal(capped?.devices.length, 50);
     });
   });
@@ -233,6 +322,10 @@ describe('tls-fingerprint-change', () => {
     assert.equal(Value.Check(rule.configSchema, { ...rule.defaults, surprise: 1 }), false);
     assert.equal(rule.defaults.drift_min_devices, 3);
     assert.equal(rule.defaults.drift_window_hours, 72);
-    assert.equal(Value.Check(rule.configSchema, { ...rule.defaults, drift_min_devices: 1 }), false, 'one device alone is never drift');
+    assert.equal(
+      Value.Check(rule.configSchema, { ...rule.defaults, drift_min_devices: 1 }),
+      false,
+      'one device alone is never drift',
+    );
   });
 });

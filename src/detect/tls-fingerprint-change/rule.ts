@@ -34,14 +34,49 @@ export interface Config {
 
 export const configSchema = Type.Object(
   {
-    min_baseline_events: Type.Integer({ minimum: 1, default: 20, description: 'Fingerprinted events before a baseline is mature.' }),
-    min_baseline_hours: Type.Number({ minimum: 0, default: 24, description: 'Hours between the first and the latest baseline event before it is mature.' }),
-    max_fingerprints_per_device: Type.Integer({ minimum: 1, maximum: 1024, default: 32, description: 'Fingerprints kept per device and fingerprint type (LRU).' }),
-    max_novelty_ratio: Type.Number({ minimum: 0, maximum: 1, default: 0.25, description: 'Above this share of events introducing a new fingerprint, the device is unstable and quiet.' }),
-    fallback_to_source_ip: Type.Boolean({ default: true, description: 'Use source_ip as the device key when event.device is null.' }),
-    source_ip_confidence: Type.Number({ minimum: 0, maximum: 1, default: 0.5, description: 'Confidence of signals whose device key is a source IP.' }),
-    drift_min_devices: Type.Integer({ minimum: 2, maximum: 50, default: 3, description: 'Devices making the same fingerprint transition within the window that make it fleet drift (no signal).' }),
-    drift_window_hours: Type.Number({ exclusiveMinimum: 0, default: 72, description: 'Hours within which devices making the same transition count as peers.' }),
+    min_baseline_events: Type.Integer({
+      minimum: 1,
+      default: 20,
+      description: 'Fingerprinted events before a baseline is mature.',
+    }),
+    min_baseline_hours: Type.Number({
+      minimum: 0,
+      default: 24,
+      description: 'Hours between the first and the latest baseline event before it is mature.',
+    }),
+    max_fingerprints_per_device: Type.Integer({
+      minimum: 1,
+      maximum: 1024,
+      default: 32,
+      description: 'Fingerprints kept per device and fingerprint type (LRU).',
+    }),
+    max_novelty_ratio: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.25,
+      description: 'Above this share of events introducing a new fingerprint, the device is unstable and quiet.',
+    }),
+    fallback_to_source_ip: Type.Boolean({
+      default: true,
+      description: 'Use source_ip as the device key when event.device is null.',
+    }),
+    source_ip_confidence: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      description: 'Confidence of signals whose device key is a source IP.',
+    }),
+    drift_min_devices: Type.Integer({
+      minimum: 2,
+      maximum: 50,
+      default: 3,
+      description: 'Devices making the same fingerprint transition within the window that make it fleet drift (no signal).',
+    }),
+    drift_window_hours: Type.Number({
+      exclusiveMinimum: 0,
+      default: 72,
+      description: 'Hours within which devices making the same transition count as peers.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -59,7 +94,15 @@ export const defaults: Config = {
 
 export type FingerprintType = 'ja4' | 'ja3';
 
-/** Baseline of one fingerprint type for one device. Times are epoch ms. */
+/**
+ * Baseline of one fingerprint type for one device. Times are epoch ms.
+ *
+ * Compact form: almost every device shows one fingerprint, so while the baseline holds a single
+ * one, `fps` is null and `fp` names it. Every event of the type then had that fingerprint, so its
+ * count is `events` and its last sighting `last` (and `novel` = `size` = 1); the map is created
+ * when a second fingerprint appears (see expandFingerprints). State written by earlier versions
+ * (always `fps`) is read as is.
+ */
 export interface FingerprintBaseline {
   first: number;
   last: number;
@@ -68,16 +111,22 @@ export interface FingerprintBaseline {
   /** Events that brought a fingerprint not in the baseline. */
   novel: number;
   size: number;
-  /** fingerprint → [events, last seen]. */
-  fps: Record<string, [number, number]>;
+  /** fingerprint → [events, last seen]; null in the compact single-fingerprint form. */
+  fps: Record<string, [number, number]> | null;
+  /** The single fingerprint (compact form only). */
+  fp?: string;
 }
 
-/** TLS versions seen: canonical name → events. */
+/**
+ * TLS versions seen: canonical name → events. Compact form: while one version was seen, `counts`
+ * is null and `version` names it (its count is `events`: both grow together from 1).
+ */
 export interface VersionBaseline {
   first: number;
   last: number;
   events: number;
-  counts: Record<string, number>;
+  counts: Record<string, number> | null;
+  version?: string;
 }
 
 /** Per-device state (namespaces `tls-fingerprint-change/device` and `…/ip`). */
@@ -177,11 +226,60 @@ function hours(ms: number): number {
 function halve(b: FingerprintBaseline): void {
   b.events = Math.ceil(b.events / 2);
   b.novel = Math.ceil(b.novel / 2);
-  for (const k in b.fps) b.fps[k][0] = Math.ceil(b.fps[k][0] / 2);
+  // Compact form: the single fingerprint's count is `events` itself.
+  if (b.fps !== null) for (const k in b.fps) b.fps[k][0] = Math.ceil(b.fps[k][0] / 2);
+}
+
+/**
+ * The baseline's fingerprint map, created (in place) from the compact single-fingerprint form:
+ * the fingerprint had all `events`, last at `last` (pass the value from before the current event
+ * when `last` was already advanced for it).
+ */
+export function expandFingerprints(b: FingerprintBaseline, last: number = b.last): Record<string, [number, number]> {
+  if (b.fps !== null) return b.fps;
+  const fps: Record<string, [number, number]> = {};
+  if (b.fp !== undefined) fps[b.fp] = [b.events, last];
+  b.fps = fps;
+  // Deleted (not set to undefined) so the state stays equal to its JSON; it is the last-added
+  // property, so the object stays in V8's fast mode.
+  delete b.fp;
+  return fps;
+}
+
+/**
+ * Fingerprints stored as values (compact form) are interned here: the event's string is a fresh
+ * copy per event, while map keys were shared by every device with the same fingerprint.
+ */
+const fingerprintIntern = new Map<string, string>();
+
+function intern(fp: string): string {
+  const known = fingerprintIntern.get(fp);
+  if (known !== undefined) return known;
+  if (fingerprintIntern.size >= 10_000) fingerprintIntern.clear();
+  fingerprintIntern.set(fp, fp);
+  return fp;
+}
+
+/** The version counts, created (in place) from the compact single-version form. */
+export function expandVersions(b: VersionBaseline): Record<string, number> {
+  if (b.counts !== null) return b.counts;
+  const counts: Record<string, number> = {};
+  if (b.version !== undefined) counts[b.version] = b.events;
+  b.counts = counts;
+  delete b.version;
+  return counts;
+}
+
+/** A copy of the version counts (evidence), from either form. */
+function versionCounts(b: VersionBaseline | null): Record<string, number> {
+  if (b === null) return {};
+  if (b.counts !== null) return { ...b.counts };
+  return b.version === undefined ? {} : { [b.version]: b.events };
 }
 
 /** The baseline's most used fingerprint (ties: the most recently seen); null when empty. */
 function usualFingerprint(b: FingerprintBaseline): string | null {
+  if (b.fps === null) return b.fp ?? null;
   let best: string | null = null;
   let bestEvents = -1;
   let bestLast = -1;
@@ -204,6 +302,14 @@ class TlsFingerprintChange implements RuleInstance {
   private readonly transitionIndex: KeyedState<TransitionIndex>;
   private readonly minSpanMs: number;
   private readonly driftWindowMs: number;
+  /** Reused for every event (emit is synchronous): no allocation per event. */
+  private readonly ctx: EmitContext = {
+    key: '',
+    keyKind: 'device',
+    event: null as unknown as NormalizedEvent,
+    emit: () => {},
+    state: null as unknown as DeviceState,
+  };
 
   constructor(config: Config, ctx: RuleContext) {
     this.config = config;
@@ -232,7 +338,12 @@ class TlsFingerprintChange implements RuleInstance {
     if (ja4 === null && ja3 === null && version === null) return;
     let s = store.get(key);
     if (s === undefined) s = { ja4: null, ja3: null, versions: null };
-    const ctx: EmitContext = { key, keyKind: store === this.ips ? 'source_ip' : 'device', event, emit, state: s };
+    const ctx = this.ctx;
+    ctx.key = key;
+    ctx.keyKind = store === this.ips ? 'source_ip' : 'device';
+    ctx.event = event;
+    ctx.emit = emit;
+    ctx.state = s;
     // Both types are learned; JA3 is judged only when there is no JA4 (JA3 is unstable since
     // Chrome randomised its extension order).
     if (ja4 !== null) s.ja4 = this.observeFingerprint(s.ja4, 'ja4', ja4, true, ctx);
@@ -245,13 +356,28 @@ class TlsFingerprintChange implements RuleInstance {
     return events >= this.config.min_baseline_events && last - first >= this.minSpanMs;
   }
 
-  private observeFingerprint(b: FingerprintBaseline | null, type: FingerprintType, fp: string, judge: boolean, ctx: EmitContext): FingerprintBaseline {
+  private observeFingerprint(
+    b: FingerprintBaseline | null,
+    type: FingerprintType,
+    fp: string,
+    judge: boolean,
+    ctx: EmitContext,
+  ): FingerprintBaseline {
     const ts = ctx.event.ts;
-    if (b === null) return { first: ts, last: ts, events: 1, novel: 1, size: 1, fps: { [fp]: [1, ts] } };
-    const hit = b.fps[fp];
+    if (b === null) return { first: ts, last: ts, events: 1, novel: 1, size: 1, fps: null, fp: intern(fp) };
     // The baseline as it was before this event: maturity is judged on it.
     const priorLast = b.last;
     if (ts > b.last) b.last = ts;
+    if (b.fps === null) {
+      if (b.fp === fp) {
+        b.events += 1;
+        if (b.events > COUNTER_HALVE_AT) halve(b);
+        return b;
+      }
+      expandFingerprints(b, priorLast);
+    }
+    const fps = b.fps as Record<string, [number, number]>;
+    const hit = fps[fp];
     if (hit !== undefined) {
       hit[0] += 1;
       if (ts > hit[1]) hit[1] = ts;
@@ -268,18 +394,18 @@ class TlsFingerprintChange implements RuleInstance {
     if (b.size >= this.config.max_fingerprints_per_device) {
       let oldest: string | null = null;
       let oldestTs = Number.POSITIVE_INFINITY;
-      for (const k in b.fps) {
-        if (b.fps[k][1] < oldestTs) {
-          oldestTs = b.fps[k][1];
+      for (const k in fps) {
+        if (fps[k][1] < oldestTs) {
+          oldestTs = fps[k][1];
           oldest = k;
         }
       }
       if (oldest !== null) {
-        delete b.fps[oldest];
+        delete fps[oldest];
         b.size -= 1;
       }
     }
-    b.fps[fp] = [1, ts];
+    fps[fp] = [1, ts];
     b.size += 1;
     b.novel += 1;
     b.events += 1;
@@ -342,8 +468,16 @@ class TlsFingerprintChange implements RuleInstance {
     this.transitionIndex.set(INDEX_KEY, idx);
   }
 
-  private emitNewFingerprint(b: FingerprintBaseline, type: FingerprintType, fp: string, priorLast: number, peers: number, usual: string | null, ctx: EmitContext): void {
-    const baseline = Object.entries(b.fps)
+  private emitNewFingerprint(
+    b: FingerprintBaseline,
+    type: FingerprintType,
+    fp: string,
+    priorLast: number,
+    peers: number,
+    usual: string | null,
+    ctx: EmitContext,
+  ): void {
+    const baseline = Object.entries(expandFingerprints(b))
       .sort((x, y) => y[1][0] - x[1][0])
       .map(([fingerprint, [events, lastSeen]]) => ({ fingerprint, events, last_seen: iso(lastSeen) }));
     const label = ctx.keyKind === 'source_ip' ? `source IP ${ctx.key}` : `device ${ctx.key}`;
@@ -358,7 +492,9 @@ class TlsFingerprintChange implements RuleInstance {
       evidence: {
         device_key: ctx.key,
         device_key_kind: ctx.keyKind,
-        ...(ctx.keyKind === 'source_ip' ? { device_key_note: 'no device id on the event: keyed by source IP (NAT can mix several clients)' } : {}),
+        ...(ctx.keyKind === 'source_ip'
+          ? { device_key_note: 'no device id on the event: keyed by source IP (NAT can mix several clients)' }
+          : {}),
         fingerprint_type: type,
         observed: fp,
         baseline_fingerprints: baseline,
@@ -369,7 +505,7 @@ class TlsFingerprintChange implements RuleInstance {
         usual_fingerprint: usual,
         peer_devices: peers,
         peer_note: `other devices that made the same change (${usual ?? '-'} → ${fp}) within ${this.config.drift_window_hours} h so far; ${this.config.drift_min_devices} devices in all make it fleet drift (no signal)`,
-        versions: { ...ctx.state.versions?.counts },
+        versions: versionCounts(ctx.state.versions),
         observed_version: ctx.event.tls.version,
         thresholds: {
           min_baseline_events: this.config.min_baseline_events,
@@ -384,10 +520,17 @@ class TlsFingerprintChange implements RuleInstance {
 
   private observeVersion(b: VersionBaseline | null, v: TlsVersion, ctx: EmitContext): VersionBaseline {
     const ts = ctx.event.ts;
-    if (b === null) return { first: ts, last: ts, events: 1, counts: { [v.name]: 1 } };
-    const count = b.counts[v.name];
+    if (b === null) return { first: ts, last: ts, events: 1, counts: null, version: v.name };
+    if (b.counts === null && b.version === v.name) {
+      // Compact form: the version's count is `events`.
+      b.events = Math.min(b.events + 1, Number.MAX_SAFE_INTEGER);
+      if (ts > b.last) b.last = ts;
+      return b;
+    }
+    const counts = expandVersions(b);
+    const count = counts[v.name];
     if (count !== undefined) {
-      b.counts[v.name] = count + 1;
+      counts[v.name] = count + 1;
       b.events = Math.min(b.events + 1, Number.MAX_SAFE_INTEGER);
       if (ts > b.last) b.last = ts;
       return b;
@@ -395,7 +538,7 @@ class TlsFingerprintChange implements RuleInstance {
     let lowest = Number.POSITIVE_INFINITY;
     let highest: string | null = null;
     let highestRank = -1;
-    for (const name in b.counts) {
+    for (const name in counts) {
       const rank = RANK_BY_NAME.get(name) ?? 0;
       if (rank < lowest) lowest = rank;
       if (rank > highestRank) {
@@ -417,20 +560,25 @@ class TlsFingerprintChange implements RuleInstance {
         evidence: {
           device_key: ctx.key,
           device_key_kind: ctx.keyKind,
-          ...(ctx.keyKind === 'source_ip' ? { device_key_note: 'no device id on the event: keyed by source IP (NAT can mix several clients)' } : {}),
+          ...(ctx.keyKind === 'source_ip'
+            ? { device_key_note: 'no device id on the event: keyed by source IP (NAT can mix several clients)' }
+            : {}),
           observed_version: v.name,
           observed_version_raw: ctx.event.tls.version,
-          baseline_versions: { ...b.counts },
+          baseline_versions: { ...counts },
           baseline_highest_version: highest,
           baseline_events: b.events,
           baseline_first_seen: iso(b.first),
           baseline_last_seen: iso(b.last),
           fingerprint: ctx.event.tls.ja4 ?? ctx.event.tls.ja3,
-          thresholds: { min_baseline_events: this.config.min_baseline_events, min_baseline_hours: this.config.min_baseline_hours },
+          thresholds: {
+            min_baseline_events: this.config.min_baseline_events,
+            min_baseline_hours: this.config.min_baseline_hours,
+          },
         },
       });
     }
-    b.counts[v.name] = 1;
+    counts[v.name] = 1;
     b.events += 1;
     if (ts > b.last) b.last = ts;
     return b;

@@ -3,12 +3,12 @@
 // (per certificate + service when scoped), persisting across runs.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { StateRegistry } from '../state.ts';
 import { makeEvent, runRule } from '../../../tests/helpers/events.ts';
 import { createRootCA, createSelfSignedLeaf, type TestCA, type TestCert } from '../../../tests/helpers/pki.ts';
 import type { NormalizedEvent, TrustResult } from '../../schema/event.ts';
+import { StateRegistry } from '../state.ts';
 import type { RuleContext, Signal } from '../types.ts';
-import { compileServiceGlobs, type Config, rule } from './rule.ts';
+import { type Config, compileServiceGlobs, rule } from './rule.ts';
 
 let internalCA: TestCA;
 let rogueCA: TestCA;
@@ -17,8 +17,18 @@ let goodLeaf: TestCert;
 let rogueLeaf: TestCert;
 let selfSigned: TestCert;
 
-const untrusted: TrustResult = { status: 'untrusted', anchor_sha256: null, anchor_subject: null, reason: 'no path to a configured anchor' };
-const selfSignedUntrusted: TrustResult = { status: 'untrusted', anchor_sha256: null, anchor_subject: null, reason: 'self-signed, not an anchor' };
+const untrusted: TrustResult = {
+  status: 'untrusted',
+  anchor_sha256: null,
+  anchor_subject: null,
+  reason: 'no path to a configured anchor',
+};
+const selfSignedUntrusted: TrustResult = {
+  status: 'untrusted',
+  anchor_sha256: null,
+  anchor_subject: null,
+  reason: 'self-signed, not an anchor',
+};
 
 before(async () => {
   internalCA = await createRootCA('CN=Internal Root, O=Example');
@@ -29,13 +39,23 @@ before(async () => {
   selfSigned = await createSelfSignedLeaf({ subject: 'CN=mallory-laptop' });
 });
 
-function run(events: NormalizedEvent[], config: Partial<Config> = {}, options: { registry?: StateRegistry; facts?: Partial<RuleContext['facts']> } = {}): Signal[] {
+function run(
+  events: NormalizedEvent[],
+  config: Partial<Config> = {},
+  options: { registry?: StateRegistry; facts?: Partial<RuleContext['facts']> } = {},
+): Signal[] {
   return runRule(rule, events, { config, ...options });
 }
 
 describe('untrusted-issuer', () => {
   it('fires unknown-issuer for a certificate from a CA outside the anchors, with reason and chain in evidence', () => {
-    const e = makeEvent({ cert: rogueLeaf, chain: [rogueIntermediate.cert], user: 'alice', service: 'api.internal', trust: untrusted });
+    const e = makeEvent({
+      cert: rogueLeaf,
+      chain: [rogueIntermediate.cert],
+      user: 'alice',
+      service: 'api.internal',
+      trust: untrusted,
+    });
     const signals = run([e]);
     assert.equal(signals.length, 1);
     const s = signals[0];
@@ -67,14 +87,30 @@ describe('untrusted-issuer', () => {
 
   it('stays quiet for a self-signed certificate that is itself an anchor (trusted)', () => {
     const e = makeEvent({ cert: selfSigned });
-    e.enrichment.trust = { status: 'trusted', anchor_sha256: e.certificate?.sha256 ?? null, anchor_subject: 'CN=mallory-laptop', reason: 'is a configured anchor' };
+    e.enrichment.trust = {
+      status: 'trusted',
+      anchor_sha256: e.certificate?.sha256 ?? null,
+      anchor_subject: 'CN=mallory-laptop',
+      reason: 'is a configured anchor',
+    };
     assert.equal(run([e]).length, 0);
   });
 
   it('stays quiet on trusted, unknown and missing trust results', () => {
     const events = [
-      makeEvent({ cert: goodLeaf, trust: { status: 'trusted', anchor_sha256: 'ab'.repeat(32), anchor_subject: 'CN=Internal Root', reason: 'chains to anchor' } }),
-      makeEvent({ cert: rogueLeaf, trust: { status: 'unknown', anchor_sha256: null, anchor_subject: null, reason: 'no certificate bytes' } }),
+      makeEvent({
+        cert: goodLeaf,
+        trust: {
+          status: 'trusted',
+          anchor_sha256: 'ab'.repeat(32),
+          anchor_subject: 'CN=Internal Root',
+          reason: 'chains to anchor',
+        },
+      }),
+      makeEvent({
+        cert: rogueLeaf,
+        trust: { status: 'unknown', anchor_sha256: null, anchor_subject: null, reason: 'no certificate bytes' },
+      }),
       makeEvent({ cert: rogueLeaf, trust: null }),
       makeEvent({ cert: null, trust: untrusted }),
     ];
@@ -99,9 +135,20 @@ describe('untrusted-issuer', () => {
 
   it('reports one finding per certificate however many times it is used, across runs', () => {
     const registry = new StateRegistry();
-    const many = Array.from({ length: 200 }, (_, i) => makeEvent({ cert: rogueLeaf, at: Date.parse('2026-01-05T09:00:00Z') + i * 60_000, service: `svc-${i % 7}`, trust: untrusted }));
+    const many = Array.from({ length: 200 }, (_, i) =>
+      makeEvent({
+        cert: rogueLeaf,
+        at: Date.parse('2026-01-05T09:00:00Z') + i * 60_000,
+        service: `svc-${i % 7}`,
+        trust: untrusted,
+      }),
+    );
     assert.equal(run(many, {}, { registry }).length, 1);
-    const second = run([makeEvent({ cert: rogueLeaf, trust: untrusted }), makeEvent({ cert: selfSigned, trust: selfSignedUntrusted })], {}, { registry });
+    const second = run(
+      [makeEvent({ cert: rogueLeaf, trust: untrusted }), makeEvent({ cert: selfSigned, trust: selfSignedUntrusted })],
+      {},
+      { registry },
+    );
     assert.deepEqual(
       second.map((s) => s.variant),
       ['self-signed'],
@@ -111,7 +158,18 @@ describe('untrusted-issuer', () => {
   it('with services configured, fires only on matching services and dedups per certificate + service', () => {
     const config = { services: ['api-*.internal', 'payments'] };
     const at = (service: string | null) => makeEvent({ cert: rogueLeaf, service, trust: untrusted });
-    const signals = run([at('web.internal'), at(null), at('api-1.internal'), at('API-1.INTERNAL'), at('api-2.internal'), at('Payments'), at('payments-legacy')], config);
+    const signals = run(
+      [
+        at('web.internal'),
+        at(null),
+        at('api-1.internal'),
+        at('API-1.INTERNAL'),
+        at('api-2.internal'),
+        at('Payments'),
+        at('payments-legacy'),
+      ],
+      config,
+    );
     assert.deepEqual(
       signals.map((s) => s.event.service),
       ['api-1.internal', 'api-2.internal', 'Payments'],

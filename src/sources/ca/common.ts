@@ -145,6 +145,12 @@ export function parseJsonObjectLine(
   } catch {
     o = null;
   }
-  if (!o) ctx.diagnostics.skip({ reason: 'invalid-json', file: ctx.file, line: lineNumber, message: 'line is not a JSON object; skipped' });
+  if (!o)
+    ctx.diagnostics.skip({
+      reason: 'invalid-json',
+      file: ctx.file,
+      line: lineNumber,
+      message: 'line is not a JSON object; skipped',
+    });
   return o;
 }

@@ -7,10 +7,19 @@
 // certificates) is counted as ignored.
 import type { EventKind, Observation, RawCertificate } from '../../schema/event.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
-import { addSan, asObj, dnOrCn, emptyCaRecord, emptySans, nonEmpty, parseEventTime, parseJsonObjectLine, sansToRaw } from './common.ts';
+import {
+  addSan,
+  asObj,
+  dnOrCn,
+  emptyCaRecord,
+  emptySans,
+  nonEmpty,
+  parseEventTime,
+  parseJsonObjectLine,
+  sansToRaw,
+} from './common.ts';
 
 type Obj = Record<string, unknown>;
-
 
 /** The CA operation a request path stands for, or null for paths that neither issue nor revoke. */
 export function stepOperation(path: string): 'sign' | 'renew' | 'rekey' | 'revoke' | null {

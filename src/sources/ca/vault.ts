@@ -14,7 +14,6 @@ import { asObj, dnOrCn, emptyCaRecord, nonEmpty, parseEventTime, parseJsonObject
 
 type Obj = Record<string, unknown>;
 
-
 const HMAC_PREFIX = 'hmac-sha256:';
 
 /** True for a value Vault's audit device replaced by its HMAC. */

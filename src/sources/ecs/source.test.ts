@@ -1,7 +1,8 @@
 // Unit tests for the ECS NDJSON source: nested and dotted keys, field mapping, geo forms,
 // wrong-typed fields, unusable lines, real certificates (tests/helpers/pki.ts) and detection.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { createRootCA } from '../../../tests/helpers/pki.ts';
 import { diagList, feed } from '../../../tests/sources/feed.ts';
 import { ecsSource, expandDottedKeys } from './source.ts';
@@ -12,7 +13,12 @@ const nested = {
   event: { id: 'evt-1', outcome: 'failure' },
   user: { name: 'alice' },
   host: { name: 'laptop-7' },
-  source: { ip: '203.0.113.9', port: 51514, bytes: 900, geo: { country_iso_code: 'DE', country_name: 'Germany', city_name: 'Berlin', location: { lat: 52.52, lon: 13.4 } } },
+  source: {
+    ip: '203.0.113.9',
+    port: 51514,
+    bytes: 900,
+    geo: { country_iso_code: 'DE', country_name: 'Germany', city_name: 'Berlin', location: { lat: 52.52, lon: 13.4 } },
+  },
   destination: { ip: '10.0.0.5', port: 443, domain: 'api.internal' },
   tls: {
     version: '1.2',
@@ -43,7 +49,8 @@ const nested = {
 function flatten(o: Record<string, unknown>, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
   for (const [k, v] of Object.entries(o)) {
     const key = prefix ? `${prefix}.${k}` : k;
-    if (v && typeof v === 'object' && !Array.isArray(v) && key !== 'source.geo.location') flatten(v as Record<string, unknown>, key, out);
+    if (v && typeof v === 'object' && !Array.isArray(v) && key !== 'source.geo.location')
+      flatten(v as Record<string, unknown>, key, out);
     else out[key] = v;
   }
   return out;
@@ -110,7 +117,9 @@ test('mixed: dotted keys inside nested objects are expanded too', () => {
 test('geo location in every Elasticsearch form', () => {
   const forms: unknown[] = [{ lat: 1.5, lon: 2.5 }, [2.5, 1.5], '1.5,2.5', 'POINT (2.5 1.5)'];
   for (const location of forms) {
-    const { observations } = feed(ecsSource, [JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', source: { geo: { location } } })]);
+    const { observations } = feed(ecsSource, [
+      JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', source: { geo: { location } } }),
+    ]);
     assert.equal(observations[0].geo?.lat, 1.5, JSON.stringify(location));
     assert.equal(observations[0].geo?.lon, 2.5, JSON.stringify(location));
   }
@@ -127,7 +136,8 @@ test('service falls back: service.name, destination.domain, url.domain, url.full
 });
 
 test('user falls back to user.id then user.email; device to host.id then host.name', () => {
-  const one = (extra: object) => feed(ecsSource, [JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', ...extra })]).observations[0];
+  const one = (extra: object) =>
+    feed(ecsSource, [JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', ...extra })]).observations[0];
   assert.equal(one({ user: { id: 'S-1-5' } }).user, 'S-1-5');
   assert.equal(one({ user: { email: 'a@b.c' } }).user, 'a@b.c');
   assert.equal(one({ device: { id: 'dev-1' }, host: { id: 'h' } }).device, 'dev-1');
@@ -136,7 +146,11 @@ test('user falls back to user.id then user.email; device to host.id then host.na
 });
 
 test('wrong-typed fields warn with the field name and the event is kept', () => {
-  const line = JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', user: { name: 42 }, source: { port: 'abc', ip: '1.2.3.4' } });
+  const line = JSON.stringify({
+    '@timestamp': '2026-01-05T09:00:00Z',
+    user: { name: 42 },
+    source: { port: 'abc', ip: '1.2.3.4' },
+  });
   const { observations, diagnostics } = feed(ecsSource, [line]);
   assert.equal(observations.length, 1);
   assert.equal(observations[0].user, null);
@@ -166,7 +180,13 @@ test('non-JSON lines and records without a usable @timestamp are skipped with fi
     JSON.stringify({ '@timestamp': '2026-01-05T09:00:01Z', user: { name: 'd' } }),
   ];
   const { observations, diagnostics, counts } = feed(ecsSource, lines, { file: 'auth.ndjson' });
-  assert.deepEqual(observations.map((o) => [o.user, o.line]), [['a', 1], ['d', 6]]);
+  assert.deepEqual(
+    observations.map((o) => [o.user, o.line]),
+    [
+      ['a', 1],
+      ['d', 6],
+    ],
+  );
   assert.deepEqual(diagList(diagnostics), [
     'error:invalid-json@2',
     'error:missing-timestamp@3:@timestamp',
@@ -192,13 +212,17 @@ test('a real PEM client certificate and its chain are carried through (leaf not 
   assert.equal(o.client_certificate_visibility, 'present');
 
   // Only a chain: its first element is the leaf.
-  const chainOnly = feed(ecsSource, [JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', tls: { client: { certificate_chain: [leaf.pem, inter.cert.pem] } } })]).observations[0];
+  const chainOnly = feed(ecsSource, [
+    JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', tls: { client: { certificate_chain: [leaf.pem, inter.cert.pem] } } }),
+  ]).observations[0];
   assert.equal(chainOnly.client_certificate?.pem, leaf.pem);
   assert.deepEqual(chainOnly.client_chain, [{ pem: inter.cert.pem }]);
 });
 
 test('no client certificate fields: visibility is left to normalize (ECS cannot say)', () => {
-  const o = feed(ecsSource, [JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', tls: { version: '1.3', client: { ja3: 'x' } } })]).observations[0];
+  const o = feed(ecsSource, [
+    JSON.stringify({ '@timestamp': '2026-01-05T09:00:00Z', tls: { version: '1.3', client: { ja3: 'x' } } }),
+  ]).observations[0];
   assert.equal(o.client_certificate, undefined);
   assert.equal(o.client_certificate_visibility, undefined);
   assert.equal(o.tls_version, 'TLS 1.3');

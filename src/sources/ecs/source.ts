@@ -2,9 +2,10 @@
 // any shipper writing ECS field names), nested objects or dotted keys. This parser is on the hot
 // path of the 1M-event benchmark: JSON.parse per line, then plain property reads — no regexes,
 // no per-field allocation beyond the Observation itself.
-import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
+
 import type { Geo, Observation, RawCertificate } from '../../schema/event.ts';
 import { canonicalTlsVersion, certDateToIso, classifySans, parseIsoTime } from '../common.ts';
+import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -37,7 +38,19 @@ function setPath(o: Obj, key: string, value: unknown): void {
 }
 
 /** Top-level objects this parser reads; other namespaces (agent, ecs, kubernetes, …) are not walked. */
-const READ_NAMESPACES = new Set(['event', 'user', 'device', 'host', 'source', 'destination', 'service', 'url', 'tls', 'http', 'network']);
+const READ_NAMESPACES = new Set([
+  'event',
+  'user',
+  'device',
+  'host',
+  'source',
+  'destination',
+  'service',
+  'url',
+  'tls',
+  'http',
+  'network',
+]);
 
 /**
  * Turns dotted keys (`"tls.client.ja3": …`, at any level) into nested objects, in place. Returns
@@ -48,7 +61,8 @@ export function expandDottedKeys(o: Obj, all = false): Obj {
   let dotted: string[] | null = null;
   for (const k in o) {
     const v = o[k];
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && (all || READ_NAMESPACES.has(k))) expandDottedKeys(v as Obj, true);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && (all || READ_NAMESPACES.has(k)))
+      expandDottedKeys(v as Obj, true);
     if (k.indexOf('.') > 0) {
       dotted ??= [];
       dotted.push(k);
@@ -89,7 +103,11 @@ function geoPoint(v: unknown): { lat: number; lon: number } | null {
       const open = v.indexOf('(');
       const close = v.indexOf(')');
       if (open < 0 || close < open) return null;
-      const [lon, lat] = v.slice(open + 1, close).trim().split(/\s+/).map(Number);
+      const [lon, lat] = v
+        .slice(open + 1, close)
+        .trim()
+        .split(/\s+/)
+        .map(Number);
       return Number.isFinite(lat) && Number.isFinite(lon) ? { lat, lon } : null;
     }
     const comma = v.indexOf(',');
@@ -116,7 +134,14 @@ class EcsParser implements LineParser {
   }
 
   private wrong(field: string, value: unknown, expected: string): void {
-    const shown = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : String(value);
+    const shown =
+      typeof value === 'string'
+        ? JSON.stringify(value.slice(0, 40))
+        : Array.isArray(value)
+          ? 'an array'
+          : typeof value === 'object'
+            ? 'an object'
+            : String(value);
     this.ctx.diagnostics.warn({
       reason: 'wrong-type',
       file: this.ctx.file,
@@ -231,7 +256,8 @@ class EcsParser implements LineParser {
         const a = alg.toLowerCase();
         leaf.key_algorithm = a === 'ecdsa' || a === 'ecc' ? 'ec' : a;
       }
-      if (x509.public_key_size !== undefined) leaf.key_size = this.n(x509.public_key_size, `${prefix}.x509.public_key_size`, true);
+      if (x509.public_key_size !== undefined)
+        leaf.key_size = this.n(x509.public_key_size, `${prefix}.x509.public_key_size`, true);
       if (x509.public_key_curve !== undefined) leaf.key_curve = this.s(x509.public_key_curve, `${prefix}.x509.public_key_curve`);
     }
     return { leaf, chain: chain.map((c) => ({ pem: c })) };
@@ -270,26 +296,38 @@ class EcsParser implements LineParser {
     } catch {
       if (text.trim().length === 0) return null;
       this.records++;
-      this.ctx.diagnostics.skip({ reason: 'invalid-json', file: this.ctx.file, line: lineNumber, message: 'line is not valid JSON; skipped' });
+      this.ctx.diagnostics.skip({
+        reason: 'invalid-json',
+        file: this.ctx.file,
+        line: lineNumber,
+        message: 'line is not valid JSON; skipped',
+      });
       return null;
     }
     this.records++;
     const o = asObj(parsed);
     if (!o) {
-      this.ctx.diagnostics.skip({ reason: 'invalid-json', file: this.ctx.file, line: lineNumber, message: 'line is not a JSON object; skipped' });
+      this.ctx.diagnostics.skip({
+        reason: 'invalid-json',
+        file: this.ctx.file,
+        line: lineNumber,
+        message: 'line is not a JSON object; skipped',
+      });
       return null;
     }
     expandDottedKeys(o);
 
     const rawTs = o['@timestamp'];
-    const ts = typeof rawTs === 'string' ? parseIsoTime(rawTs) : typeof rawTs === 'number' && Number.isFinite(rawTs) ? rawTs : null;
+    const ts =
+      typeof rawTs === 'string' ? parseIsoTime(rawTs) : typeof rawTs === 'number' && Number.isFinite(rawTs) ? rawTs : null;
     if (ts === null) {
       this.ctx.diagnostics.skip({
         reason: rawTs === undefined ? 'missing-timestamp' : 'bad-timestamp',
         file: this.ctx.file,
         line: lineNumber,
         field: '@timestamp',
-        message: rawTs === undefined ? 'record has no @timestamp; skipped' : `unusable @timestamp ${JSON.stringify(rawTs)}; skipped`,
+        message:
+          rawTs === undefined ? 'record has no @timestamp; skipped' : `unusable @timestamp ${JSON.stringify(rawTs)}; skipped`,
       });
       return null;
     }
@@ -308,7 +346,10 @@ class EcsParser implements LineParser {
     }
     const device = asObj(o.device);
     const host = asObj(o.host);
-    obs.device = (device && this.s(device.id, 'device.id')) || (host && (this.s(host.id, 'host.id') ?? this.s(host.name, 'host.name'))) || null;
+    obs.device =
+      (device && this.s(device.id, 'device.id')) ||
+      (host && (this.s(host.id, 'host.id') ?? this.s(host.name, 'host.name'))) ||
+      null;
 
     const source = asObj(o.source);
     if (source) {
@@ -344,7 +385,8 @@ class EcsParser implements LineParser {
       const version = this.s(tls.version, 'tls.version');
       if (version) obs.tls_version = canonicalTlsVersion(version, this.s(tls.version_protocol, 'tls.version_protocol') ?? 'tls');
       obs.tls_cipher = this.s(tls.cipher, 'tls.cipher');
-      if (obs.outcome === undefined && typeof tls.established === 'boolean') obs.outcome = tls.established ? 'success' : 'failure';
+      if (obs.outcome === undefined && typeof tls.established === 'boolean')
+        obs.outcome = tls.established ? 'success' : 'failure';
       const client = asObj(tls.client);
       if (client) {
         obs.ja3 = this.s(client.ja3, 'tls.client.ja3');

@@ -97,7 +97,6 @@ export const mdmCsvSource: LineSource = {
 
 type Obj = Record<string, unknown>;
 
-
 /** A scalar identifier (string, or a number some exporters write) → trimmed string, else null. */
 function idText(v: unknown): string | null {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);

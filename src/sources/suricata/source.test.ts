@@ -1,7 +1,8 @@
 // Unit tests for the Suricata EVE source: tls mapping, client certificates, visibility, other
 // event types ignored (counted, not errors), exact 64-bit flow ids and bad lines.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { diagList, feed } from '../../../tests/sources/feed.ts';
 import { Diagnostics } from '../../diagnostics.ts';
 import { CertificateCache } from '../../normalize/certificate.ts';
@@ -9,10 +10,33 @@ import { certInfoFromRaw } from '../../normalize/raw-cert.ts';
 import { suricataSource } from './source.ts';
 
 const tlsEvent = (tls: object, extra: object = {}) =>
-  JSON.stringify({ timestamp: '2026-01-05T10:00:00.000001+0100', flow_id: 1234, event_type: 'tls', src_ip: '10.0.0.2', src_port: 50000, dest_ip: '10.0.0.9', dest_port: 443, proto: 'TCP', tls, ...extra });
+  JSON.stringify({
+    timestamp: '2026-01-05T10:00:00.000001+0100',
+    flow_id: 1234,
+    event_type: 'tls',
+    src_ip: '10.0.0.2',
+    src_port: 50000,
+    dest_ip: '10.0.0.9',
+    dest_port: 443,
+    proto: 'TCP',
+    tls,
+    ...extra,
+  });
 
 test('server fields, SNI, version and fingerprints map onto the Observation', () => {
-  const line = tlsEvent({ subject: 'CN=srv', issuerdn: 'CN=CA', serial: '00:0A', fingerprint: '06:39:f9', sni: 'srv.example', version: 'TLS 1.2', notbefore: '2026-01-01T00:00:00', notafter: '2027-01-01T00:00:00', ja3: { hash: 'j3', string: '771,...' }, ja3s: { hash: 'j3s' }, ja4: 't12d_x' });
+  const line = tlsEvent({
+    subject: 'CN=srv',
+    issuerdn: 'CN=CA',
+    serial: '00:0A',
+    fingerprint: '06:39:f9',
+    sni: 'srv.example',
+    version: 'TLS 1.2',
+    notbefore: '2026-01-01T00:00:00',
+    notafter: '2027-01-01T00:00:00',
+    ja3: { hash: 'j3', string: '771,...' },
+    ja3s: { hash: 'j3s' },
+    ja4: 't12d_x',
+  });
   const { observations, diagnostics } = feed(suricataSource, [line]);
   assert.deepEqual(diagList(diagnostics), []);
   const o = observations[0];
@@ -20,16 +44,38 @@ test('server fields, SNI, version and fingerprints map onto the Observation', ()
   assert.equal(o.format, 'suricata-eve');
   assert.equal(o.record_id, '1234');
   assert.deepEqual([o.source_ip, o.source_port, o.destination_ip, o.destination_port], ['10.0.0.2', 50000, '10.0.0.9', 443]);
-  assert.deepEqual([o.sni, o.service, o.tls_version, o.ja3, o.ja3s, o.ja4], ['srv.example', 'srv.example', 'TLS 1.2', 'j3', 'j3s', 't12d_x']);
-  assert.deepEqual(o.server_certificate, { subject: 'CN=srv', issuer: 'CN=CA', dn_syntax: 'wire-order', serial: '00:0A', serial_format: 'hex', sha1: '06:39:f9', not_before: '2026-01-01T00:00:00.000Z', not_after: '2027-01-01T00:00:00.000Z' });
+  assert.deepEqual(
+    [o.sni, o.service, o.tls_version, o.ja3, o.ja3s, o.ja4],
+    ['srv.example', 'srv.example', 'TLS 1.2', 'j3', 'j3s', 't12d_x'],
+  );
+  assert.deepEqual(o.server_certificate, {
+    subject: 'CN=srv',
+    issuer: 'CN=CA',
+    dn_syntax: 'wire-order',
+    serial: '00:0A',
+    serial_format: 'hex',
+    sha1: '06:39:f9',
+    not_before: '2026-01-01T00:00:00.000Z',
+    not_after: '2027-01-01T00:00:00.000Z',
+  });
   assert.equal(o.client_certificate, undefined);
   assert.equal(o.client_certificate_visibility, 'absent');
 });
 
 test('tls.client becomes the client certificate; its chain drops the leaf', () => {
-  const line = tlsEvent({ subject: 'CN=srv', version: 'TLS 1.2', client: { subject: 'CN=jane', serial: '00:27', certificate: 'LEAFB64', chain: ['LEAFB64', 'CAB64'] } });
+  const line = tlsEvent({
+    subject: 'CN=srv',
+    version: 'TLS 1.2',
+    client: { subject: 'CN=jane', serial: '00:27', certificate: 'LEAFB64', chain: ['LEAFB64', 'CAB64'] },
+  });
   const o = feed(suricataSource, [line]).observations[0];
-  assert.deepEqual(o.client_certificate, { subject: 'CN=jane', dn_syntax: 'wire-order', serial: '00:27', serial_format: 'hex', pem: 'LEAFB64' });
+  assert.deepEqual(o.client_certificate, {
+    subject: 'CN=jane',
+    dn_syntax: 'wire-order',
+    serial: '00:27',
+    serial_format: 'hex',
+    pem: 'LEAFB64',
+  });
   assert.deepEqual(o.client_chain, [{ pem: 'CAB64' }]);
   assert.equal(o.client_certificate_visibility, 'present');
 });
@@ -40,7 +86,10 @@ test('TLS 1.3 and resumed sessions cannot show a client certificate', () => {
     tlsEvent({ session_resumed: true, version: 'TLS 1.2' }),
     tlsEvent({ subject: 'CN=x', version: 'UNDETERMINED' }),
   ]);
-  assert.deepEqual(observations.map((o) => o.client_certificate_visibility), ['not_visible', 'not_visible', 'not_visible']);
+  assert.deepEqual(
+    observations.map((o) => o.client_certificate_visibility),
+    ['not_visible', 'not_visible', 'not_visible'],
+  );
   assert.equal(observations[2].tls_version, null);
 });
 
@@ -72,7 +121,12 @@ test('invalid JSON, missing timestamp and wrong types are diagnosed with line an
   ];
   const { observations, diagnostics } = feed(suricataSource, lines);
   assert.equal(observations.length, 1);
-  assert.deepEqual(diagList(diagnostics), ['error:invalid-json@1', 'error:missing-timestamp@2:timestamp', 'warning:wrong-type@3:tls.sni', 'warning:wrong-type@3:src_port']);
+  assert.deepEqual(diagList(diagnostics), [
+    'error:invalid-json@1',
+    'error:missing-timestamp@2:timestamp',
+    'warning:wrong-type@3:tls.sni',
+    'warning:wrong-type@3:src_port',
+  ]);
 });
 
 test('detection needs event_type and timestamp', () => {

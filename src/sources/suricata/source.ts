@@ -2,9 +2,10 @@
 // top-level tls fields, client certificate from `tls.client`). Other event types (flow, dns,
 // alert, …) are counted as ignored: an eve.json is mostly those, so they are recognised from the
 // raw text without a JSON.parse whenever possible.
-import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
+
 import type { Observation, RawCertificate } from '../../schema/event.ts';
 import { canonicalTlsVersion, certDateToIso, classifySans, parseIsoTime, passiveVisibility } from '../common.ts';
+import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -137,12 +138,22 @@ class SuricataParser implements LineParser {
     try {
       parsed = JSON.parse(text);
     } catch {
-      this.ctx.diagnostics.skip({ reason: 'invalid-json', file: this.ctx.file, line: lineNumber, message: 'line is not valid JSON; skipped' });
+      this.ctx.diagnostics.skip({
+        reason: 'invalid-json',
+        file: this.ctx.file,
+        line: lineNumber,
+        message: 'line is not valid JSON; skipped',
+      });
       return null;
     }
     const o = asObj(parsed);
     if (!o) {
-      this.ctx.diagnostics.skip({ reason: 'invalid-json', file: this.ctx.file, line: lineNumber, message: 'line is not a JSON object; skipped' });
+      this.ctx.diagnostics.skip({
+        reason: 'invalid-json',
+        file: this.ctx.file,
+        line: lineNumber,
+        message: 'line is not a JSON object; skipped',
+      });
       return null;
     }
     const type = o.event_type;
@@ -156,7 +167,8 @@ class SuricataParser implements LineParser {
         file: this.ctx.file,
         line: lineNumber,
         field: 'timestamp',
-        message: rawTs === undefined ? 'tls event has no timestamp; skipped' : `unusable timestamp ${JSON.stringify(rawTs)}; skipped`,
+        message:
+          rawTs === undefined ? 'tls event has no timestamp; skipped' : `unusable timestamp ${JSON.stringify(rawTs)}; skipped`,
       });
       return null;
     }

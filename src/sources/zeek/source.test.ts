@@ -1,16 +1,21 @@
 // Unit tests for the Zeek source on hand-written logs: TSV headers (repeated mid-file),
 // escapes, (empty) and -, JSON logs, the x509 join (new fingerprints and old fuids), and the
 // client-certificate visibility rules.
-import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { diagList, feed } from '../../../tests/sources/feed.ts';
 import { zeekSslSource, zeekX509Source, zeekX509Store } from './source.ts';
 
 const HDR = ['#separator \\x09', '#set_separator\t,', '#empty_field\t(empty)', '#unset_field\t-'];
-const SSL_FIELDS = 'ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcipher\tserver_name\testablished\tcert_chain_fps\tclient_cert_chain_fps\tja3\tja4';
-const SSL_TYPES = 'time\tstring\taddr\tport\taddr\tport\tstring\tstring\tstring\tbool\tvector[string]\tvector[string]\tstring\tstring';
-const X509_FIELDS = 'ts\tfingerprint\tcertificate.serial\tcertificate.subject\tcertificate.issuer\tcertificate.not_valid_before\tcertificate.not_valid_after\tcertificate.key_type\tcertificate.key_length\tcertificate.curve\tsan.dns\tsan.email\tbasic_constraints.ca\thost_cert\tclient_cert';
-const X509_TYPES = 'time\tstring\tstring\tstring\tstring\ttime\ttime\tstring\tcount\tstring\tvector[string]\tvector[string]\tbool\tbool\tbool';
+const SSL_FIELDS =
+  'ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcipher\tserver_name\testablished\tcert_chain_fps\tclient_cert_chain_fps\tja3\tja4';
+const SSL_TYPES =
+  'time\tstring\taddr\tport\taddr\tport\tstring\tstring\tstring\tbool\tvector[string]\tvector[string]\tstring\tstring';
+const X509_FIELDS =
+  'ts\tfingerprint\tcertificate.serial\tcertificate.subject\tcertificate.issuer\tcertificate.not_valid_before\tcertificate.not_valid_after\tcertificate.key_type\tcertificate.key_length\tcertificate.curve\tsan.dns\tsan.email\tbasic_constraints.ca\thost_cert\tclient_cert';
+const X509_TYPES =
+  'time\tstring\tstring\tstring\tstring\ttime\ttime\tstring\tcount\tstring\tvector[string]\tvector[string]\tbool\tbool\tbool';
 const FP_LEAF = 'aa'.repeat(32);
 const FP_CA = 'bb'.repeat(32);
 const FP_SRV = 'cc'.repeat(32);
@@ -88,14 +93,32 @@ test('ssl records join client and server chains against x509 and map connection 
 test('visibility: empty client column in TLS 1.2 = absent; TLS 1.3 = not_visible; no column = not_visible', () => {
   const row = (version: string, clientFps: string) =>
     `1767603600.0\tC1\t10.0.0.2\t50000\t10.0.0.9\t443\t${version}\t-\t-\tT\t${FP_SRV}\t${clientFps}\t-\t-`;
-  const { observations } = feed(zeekSslSource, [...sslHeader, row('TLSv12', '(empty)'), row('TLSv12', '-'), row('TLSv13', '-'), row('-', '(empty)')]);
-  assert.deepEqual(observations.map((o) => o.client_certificate_visibility), ['absent', 'absent', 'not_visible', 'not_visible']);
-  const noColumn = feed(zeekSslSource, [...HDR, '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcert_chain_fps', `1.0\tC2\t1.1.1.1\t1\t2.2.2.2\t443\tTLSv12\t${FP_SRV}`]);
+  const { observations } = feed(zeekSslSource, [
+    ...sslHeader,
+    row('TLSv12', '(empty)'),
+    row('TLSv12', '-'),
+    row('TLSv13', '-'),
+    row('-', '(empty)'),
+  ]);
+  assert.deepEqual(
+    observations.map((o) => o.client_certificate_visibility),
+    ['absent', 'absent', 'not_visible', 'not_visible'],
+  );
+  const noColumn = feed(zeekSslSource, [
+    ...HDR,
+    '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcert_chain_fps',
+    `1.0\tC2\t1.1.1.1\t1\t2.2.2.2\t443\tTLSv12\t${FP_SRV}`,
+  ]);
   assert.equal(noColumn.observations[0].client_certificate_visibility, 'not_visible');
 });
 
 test('headers repeated mid-file (concatenated logs) switch columns; canonicalised ts is kept as null with a warning', () => {
-  const other = [...HDR, '#path\tssl', '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tserver_name', '#types\ttime\tstring\taddr\tport\taddr\tport\tstring\tstring'];
+  const other = [
+    ...HDR,
+    '#path\tssl',
+    '#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tserver_name',
+    '#types\ttime\tstring\taddr\tport\taddr\tport\tstring\tstring',
+  ];
   const lines = [
     ...sslHeader,
     `1.5\tC1\t10.0.0.2\t1\t10.0.0.9\t443\tTLSv12\t-\ta.example\tF\t-\t-\t-\t-`,
@@ -104,10 +127,13 @@ test('headers repeated mid-file (concatenated logs) switch columns; canonicalise
     'XXXXXXXXXX.XXXXXX\tC2\t10.0.0.3\t2\t10.0.0.9\t443\tTLSv13\tb.example',
   ];
   const { observations, diagnostics, counts } = feed(zeekSslSource, lines);
-  assert.deepEqual(observations.map((o) => [o.record_id, o.sni, o.ts, o.outcome]), [
-    ['C1', 'a.example', 1500, 'failure'],
-    ['C2', 'b.example', null, 'unknown'],
-  ]);
+  assert.deepEqual(
+    observations.map((o) => [o.record_id, o.sni, o.ts, o.outcome]),
+    [
+      ['C1', 'a.example', 1500, 'failure'],
+      ['C2', 'b.example', null, 'unknown'],
+    ],
+  );
   assert.deepEqual(diagList(diagnostics), [`warning:bad-timestamp@${lines.length}:ts`]);
   assert.deepEqual(counts, { records: 2, ignored: 0 });
 });
@@ -117,7 +143,10 @@ test('a record with the wrong number of columns is skipped; a bad port warns', (
   const { observations, diagnostics } = feed(zeekSslSource, lines);
   assert.equal(observations.length, 1);
   assert.equal(observations[0].source_port, null);
-  assert.deepEqual(diagList(diagnostics), [`error:zeek-column-count@${sslHeader.length + 1}`, `warning:wrong-type@${sslHeader.length + 2}:id.orig_p`]);
+  assert.deepEqual(diagList(diagnostics), [
+    `error:zeek-column-count@${sslHeader.length + 1}`,
+    `warning:wrong-type@${sslHeader.length + 2}:id.orig_p`,
+  ]);
 });
 
 test('a non-TLS Zeek log is ignored with one warning', () => {
@@ -129,17 +158,45 @@ test('a non-TLS Zeek log is ignored with one warning', () => {
 });
 
 test('zeek-cut -m output (plain header line) is read', () => {
-  const { observations } = feed(zeekSslSource, ['uid\tid.orig_h\tid.resp_h\tid.resp_p\tversion\tserver_name', 'C1\t1.1.1.1\t2.2.2.2\t443\tTLSv12\tx.example']);
+  const { observations } = feed(zeekSslSource, [
+    'uid\tid.orig_h\tid.resp_h\tid.resp_p\tversion\tserver_name',
+    'C1\t1.1.1.1\t2.2.2.2\t443\tTLSv12\tx.example',
+  ]);
   assert.equal(observations[0].sni, 'x.example');
   assert.equal(observations[0].destination_port, 443);
 });
 
 test('Zeek JSON logs: flat dotted keys and nested id objects, x509 joined by fingerprint', () => {
   const shared = new Map();
-  const x509 = JSON.stringify({ ts: 1767603600.0, fingerprint: FP_LEAF, 'certificate.subject': 'CN=bob', 'certificate.serial': '0F', 'certificate.not_valid_after': 1798761600.0, 'san.dns': ['bob.example'] });
+  const x509 = JSON.stringify({
+    ts: 1767603600.0,
+    fingerprint: FP_LEAF,
+    'certificate.subject': 'CN=bob',
+    'certificate.serial': '0F',
+    'certificate.not_valid_after': 1798761600.0,
+    'san.dns': ['bob.example'],
+  });
   feed(zeekX509Source, [x509], { shared });
-  const flat = JSON.stringify({ ts: 1767603600.5, uid: 'Cj1', 'id.orig_h': '10.0.0.2', 'id.orig_p': 5000, 'id.resp_h': '10.0.0.9', 'id.resp_p': 443, version: 'TLSv12', established: true, cert_chain_fps: [FP_SRV], client_cert_chain_fps: [FP_LEAF] });
-  const nested = JSON.stringify({ ts: '2026-01-05T09:00:00.500Z', uid: 'Cj2', id: { orig_h: '10.0.0.3', orig_p: 5001, resp_h: '10.0.0.9', resp_p: 443 }, version: 'TLSv13', established: false, client_cert_chain_fps: [] });
+  const flat = JSON.stringify({
+    ts: 1767603600.5,
+    uid: 'Cj1',
+    'id.orig_h': '10.0.0.2',
+    'id.orig_p': 5000,
+    'id.resp_h': '10.0.0.9',
+    'id.resp_p': 443,
+    version: 'TLSv12',
+    established: true,
+    cert_chain_fps: [FP_SRV],
+    client_cert_chain_fps: [FP_LEAF],
+  });
+  const nested = JSON.stringify({
+    ts: '2026-01-05T09:00:00.500Z',
+    uid: 'Cj2',
+    id: { orig_h: '10.0.0.3', orig_p: 5001, resp_h: '10.0.0.9', resp_p: 443 },
+    version: 'TLSv13',
+    established: false,
+    client_cert_chain_fps: [],
+  });
   const { observations, diagnostics } = feed(zeekSslSource, [flat, nested], { shared });
   assert.deepEqual(diagList(diagnostics), []);
   assert.equal(observations[0].ts, 1767603600500);
@@ -155,7 +212,17 @@ test('Zeek JSON logs: flat dotted keys and nested id objects, x509 joined by fin
 
 test('old Zeek: cert_chain_fuids / client_cert_chain_fuids joined to x509 by id; client_subject as a fallback', () => {
   const shared = new Map();
-  feed(zeekX509Source, [...HDR, '#path\tx509', '#fields\tts\tid\tcertificate.serial\tcertificate.subject\tcertificate.issuer', '1.0\tFclient1\t0A\tCN=carol\tCN=Old CA', '1.0\tFsrv1\t0B\tCN=server\tCN=Old CA'], { shared });
+  feed(
+    zeekX509Source,
+    [
+      ...HDR,
+      '#path\tx509',
+      '#fields\tts\tid\tcertificate.serial\tcertificate.subject\tcertificate.issuer',
+      '1.0\tFclient1\t0A\tCN=carol\tCN=Old CA',
+      '1.0\tFsrv1\t0B\tCN=server\tCN=Old CA',
+    ],
+    { shared },
+  );
   const lines = [
     ...HDR,
     '#path\tssl',
@@ -175,7 +242,10 @@ test('old Zeek: cert_chain_fuids / client_cert_chain_fuids joined to x509 by id;
 });
 
 test('detection: #path, #fields and JSON keys', () => {
-  const d = (lines: string[]) => [zeekSslSource.detect({ name: 'x', firstLines: lines }), zeekX509Source.detect({ name: 'x', firstLines: lines })];
+  const d = (lines: string[]) => [
+    zeekSslSource.detect({ name: 'x', firstLines: lines }),
+    zeekX509Source.detect({ name: 'x', firstLines: lines }),
+  ];
   assert.deepEqual(d(sslHeader), [1, 0]);
   assert.deepEqual(d(x509Log.slice(0, 7)), [0, 1]);
   assert.deepEqual(d([`#fields\t${SSL_FIELDS}`]), [0.95, 0]);
