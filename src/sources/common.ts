@@ -107,3 +107,41 @@ export function classifySans(names: string[]): { dns: string[]; email: string[];
 export function baseObservation(format: string, file: string, line: number, ts: number | null): Observation {
   return { ts, format, file, line };
 }
+
+/** A JSON object (not an array, not null), or null. */
+export function asJsonObject(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+}
+
+/**
+ * One NDJSON line as an object. Anything else is an `invalid-json` skip naming the file and line
+ * ("not valid JSON", with `hint` appended when given, or "not a JSON object"), and gives null.
+ */
+export function parseJsonObjectLine(
+  text: string,
+  lineNumber: number,
+  ctx: { file: string; diagnostics: { skip(d: { reason: string; file?: string; line?: number; message: string }): void } },
+  hint?: string,
+): Record<string, unknown> | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    ctx.diagnostics.skip({
+      reason: 'invalid-json',
+      file: ctx.file,
+      line: lineNumber,
+      message: `line is not valid JSON${hint ? ` (${hint})` : ''}; skipped`,
+    });
+    return null;
+  }
+  const o = asJsonObject(parsed);
+  if (!o)
+    ctx.diagnostics.skip({
+      reason: 'invalid-json',
+      file: ctx.file,
+      line: lineNumber,
+      message: 'line is not a JSON object; skipped',
+    });
+  return o;
+}

@@ -125,32 +125,4 @@ export function nonEmpty(value: unknown): string | null {
   return t.length > 0 ? t : null;
 }
 
-/** A JSON object (not an array, not null), or null. */
-export function asObj(v: unknown): Record<string, unknown> | null {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-}
-
-/**
- * One NDJSON line as an object; anything else is reported as an `invalid-json` skip naming the
- * file and line, and gives null.
- */
-export function parseJsonObjectLine(
-  text: string,
-  lineNumber: number,
-  ctx: { file: string; diagnostics: { skip(d: { reason: string; file?: string; line?: number; message: string }): void } },
-): Record<string, unknown> | null {
-  let o: Record<string, unknown> | null = null;
-  try {
-    o = asObj(JSON.parse(text));
-  } catch {
-    o = null;
-  }
-  if (!o)
-    ctx.diagnostics.skip({
-      reason: 'invalid-json',
-      file: ctx.file,
-      line: lineNumber,
-      message: 'line is not a JSON object; skipped',
-    });
-  return o;
-}
+export { asJsonObject as asObj, parseJsonObjectLine } from '../common.ts';

@@ -10,7 +10,7 @@
 
 import { clientElement, decodeXfccPem, parseXfcc, splitPemBundle, type XfccElement } from '../../gateway/xfcc.ts';
 import type { CertificateVisibility, Observation, RawCertificate } from '../../schema/event.ts';
-import { canonicalTlsVersion, certDateToIso, parseIsoTime } from '../common.ts';
+import { canonicalTlsVersion, certDateToIso, parseIsoTime, parseJsonObjectLine } from '../common.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
 
 type Obj = Record<string, unknown>;
@@ -55,10 +55,6 @@ const PEER_KEYS = [
 
 /** Response codes that mean the request was refused for want of (valid) credentials. */
 const AUTH_FAILURE_CODES = new Set([401, 403, 495, 496]);
-
-function asObj(v: unknown): Obj | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined;
-}
 
 /** Envoy's "unset": missing, null, "" or "-". */
 function unset(v: unknown): boolean {
@@ -258,28 +254,8 @@ class EnvoyParser implements LineParser {
     if (text.trim().length === 0) return null;
     this.lineNo = lineNumber;
     this.records++;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not valid JSON; skipped',
-      });
-      return null;
-    }
-    const o = asObj(parsed);
-    if (!o) {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not a JSON object; skipped',
-      });
-      return null;
-    }
+    const o = parseJsonObjectLine(text, lineNumber, this.ctx);
+    if (!o) return null;
     const ts = this.time(o);
     if (ts === null) {
       const raw = this.pick(o, KEYS.time);

@@ -5,7 +5,7 @@
 // for an unset variable means "absent". A value of the wrong type is a warning, never a crash.
 
 import type { CertificateVisibility, Observation, RawCertificate } from '../../schema/event.ts';
-import { canonicalTlsVersion, parseIsoTime } from '../common.ts';
+import { canonicalTlsVersion, parseIsoTime, parseJsonObjectLine } from '../common.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
 
 type Obj = Record<string, unknown>;
@@ -193,28 +193,8 @@ class NginxParser implements LineParser {
     if (text.trim().length === 0) return null;
     this.lineNo = lineNumber;
     this.records++;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not valid JSON (is the log_format `escape=json`?); skipped',
-      });
-      return null;
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not a JSON object; skipped',
-      });
-      return null;
-    }
-    const o = parsed as Obj;
+    const o = parseJsonObjectLine(text, lineNumber, this.ctx, 'is the log_format `escape=json`?');
+    if (!o) return null;
 
     const time = this.time(o);
     if (time.ts === null) {

@@ -4,7 +4,14 @@
 // raw text without a JSON.parse whenever possible.
 
 import type { Observation, RawCertificate } from '../../schema/event.ts';
-import { canonicalTlsVersion, certDateToIso, classifySans, parseIsoTime, passiveVisibility } from '../common.ts';
+import {
+  canonicalTlsVersion,
+  certDateToIso,
+  classifySans,
+  parseIsoTime,
+  parseJsonObjectLine,
+  passiveVisibility,
+} from '../common.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
 
 type Obj = Record<string, unknown>;
@@ -134,28 +141,8 @@ class SuricataParser implements LineParser {
       return this.ignore('other', lineNumber);
     }
     this.records++;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not valid JSON; skipped',
-      });
-      return null;
-    }
-    const o = asObj(parsed);
-    if (!o) {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not a JSON object; skipped',
-      });
-      return null;
-    }
+    const o = parseJsonObjectLine(text, lineNumber, this.ctx);
+    if (!o) return null;
     const type = o.event_type;
     if (type !== 'tls') return this.ignore(typeof type === 'string' ? type : 'missing', lineNumber);
     const tls = asObj(o.tls) ?? {};

@@ -2,6 +2,7 @@
 // `#types`, `(empty)`/`-`, `\xHH` escapes, headers repeated mid-file, `zeek-cut -m` name lines),
 // JSON records with flat dotted or nested keys, and the value coercions. The ssl/x509 parser and
 // the conn parser both read records through `ZeekRecordReader`, so the two cannot drift apart.
+import { parseJsonObjectLine } from '../common.ts';
 import type { FileContext } from '../types.ts';
 
 /** Reads a field of one record; `undefined` = the log has no such column. */
@@ -243,28 +244,8 @@ export class ZeekRecordReader {
 
   private jsonLine(text: string, lineNumber: number): ZeekRecord | null {
     this.records++;
-    let o: unknown;
-    try {
-      o = JSON.parse(text);
-    } catch {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not valid JSON; skipped',
-      });
-      return null;
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
-      this.ctx.diagnostics.skip({
-        reason: 'invalid-json',
-        file: this.ctx.file,
-        line: lineNumber,
-        message: 'line is not a JSON object; skipped',
-      });
-      return null;
-    }
-    const rec = o as Record<string, unknown>;
+    const rec = parseJsonObjectLine(text, lineNumber, this.ctx);
+    if (!rec) return null;
     return { get: (name) => jget(rec, name), json: rec };
   }
 }

@@ -86,7 +86,7 @@ test('normalize --output json: one file of each CA/MDM format', async () => {
   assert.ok(events.filter((e) => e.kind === 'authentication').every((e) => e.ca === null && e.enrollment === null));
 
   // Bad input of the fixtures is reported with file:line and field, and the run went on.
-  assert.match(r.stderr, /step-ca\.log:8: error: line is not a JSON object; skipped \[invalid-json\]/);
+  assert.match(r.stderr, /step-ca\.log:8: error: line is not valid JSON; skipped \[invalid-json\]/);
   assert.match(r.stderr, /vault_audit\.log:8: error: field time: unusable time "yesterday"; skipped \[bad-timestamp\]/);
   assert.match(r.stderr, /enrollments\.csv:5: error: field device: record has no device; skipped \[missing-field\]/);
 });
