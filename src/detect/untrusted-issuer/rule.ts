@@ -141,6 +141,8 @@ export const rule: Rule<Config> = {
               self_signed: c.self_signed,
             })),
             chain_length: chain.length,
+            // What the gateway itself concluded (nginx `$ssl_client_verify`), when it logs it.
+            ...(event.tls.client_verify ? { gateway_verify: event.tls.client_verify } : {}),
             service: event.service,
             services_scope: config.services.length === 0 ? 'all services' : config.services,
             first_use: {

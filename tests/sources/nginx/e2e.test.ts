@@ -164,10 +164,12 @@ test('analyze --trust-anchors: no error diagnostics, untrusted-issuer for the se
   const r = await runCli(['analyze', '--trust-anchors', join(fx.dir, 'ca.pem'), '--output', 'json', log]);
   assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
   assert.doesNotMatch(r.stderr, /\berror:/, r.stderr);
-  const alerts = parseAlerts<{ rule: string; cert_sha256: string | null; user: string | null }>(r.stdout);
+  const alerts = parseAlerts<{ rule: string; cert_sha256: string | null; user: string | null; evidence: Record<string, unknown> }>(r.stdout);
   const untrusted = alerts.filter((a) => a.rule === 'untrusted-issuer');
   assert.equal(untrusted.length, 1, JSON.stringify(alerts));
   assert.equal(untrusted[0].cert_sha256, sha256(fx.mallory));
+  // nginx's own verdict on the certificate it served anyway travels with the alert.
+  assert.match(String(untrusted[0].evidence.gateway_verify), /^FAILED:.*self[- ]signed/i);
   assert.equal(untrusted[0].user, 'mallory@example.test');
   // The CA-issued certificates chain to the anchor: no alert of any rule names them as untrusted.
   for (const c of [fx.alice1, fx.alice2]) assert.ok(!untrusted.some((a) => a.cert_sha256 === sha256(c)));
