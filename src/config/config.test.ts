@@ -93,7 +93,7 @@ describe('defaults', () => {
         budget_ms: 120000,
       },
     });
-    assert.deepEqual(config.input, { max_line_bytes: 1048576 });
+    assert.deepEqual(config.input, { max_line_bytes: 1048576, xfcc_trusted_hops: 1 });
   });
 
   test('an empty file, a comment-only file and empty sections also give the defaults', () => {

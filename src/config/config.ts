@@ -70,7 +70,7 @@ export interface Config {
       budget_ms: number;
     };
   };
-  input: { max_line_bytes: number };
+  input: { max_line_bytes: number; xfcc_trusted_hops: number };
 }
 
 /** Overrides for mergeConfig: any subset of Config, nested. Lists replace; mappings merge. */
@@ -419,7 +419,10 @@ function withDefaults(raw: RawConfig, rules: readonly RuleSpec[]): Config {
       ...(raw.enrichment?.geoip !== undefined ? { geoip: raw.enrichment.geoip } : {}),
       ocsp: { ...DEFAULT_OCSP, ...(raw.enrichment?.ocsp ?? {}) },
     },
-    input: { max_line_bytes: raw.input?.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES },
+    input: {
+      max_line_bytes: raw.input?.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES,
+      xfcc_trusted_hops: raw.input?.xfcc_trusted_hops ?? 1,
+    },
   };
 }
 

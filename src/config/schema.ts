@@ -203,7 +203,17 @@ const EnrichmentSchema = Type.Object(
 );
 
 const InputSchema = Type.Object(
-  { max_line_bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_073_741_824 })) },
+  {
+    max_line_bytes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_073_741_824 })),
+    xfcc_trusted_hops: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 16,
+        description:
+          'How many x-forwarded-client-cert elements, counted from the last (nearest proxy), come from proxies you trust.',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 

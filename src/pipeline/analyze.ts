@@ -177,6 +177,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       format: options.format,
       diagnostics,
       maxLineBytes: config.input.max_line_bytes,
+      sourceOptions: { xfccTrustedHops: config.input.xfcc_trusted_hops },
       onProgress: options.onProgress,
       onFile: (f) => files.push(f),
     })) {

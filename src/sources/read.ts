@@ -10,7 +10,7 @@ import { CertsignalError, ExitCode } from '../errors.ts';
 import type { Observation } from '../schema/event.ts';
 import { detectionName, LineReader } from './lines.ts';
 import { BINARY_SOURCES, binarySourceFor, FORMAT_ALIASES, SOURCES, sourceById } from './registry.ts';
-import type { BinarySource, FileContext, LineSource, SharedSourceState } from './types.ts';
+import type { BinarySource, FileContext, LineSource, SharedSourceState, SourceOptions } from './types.ts';
 import { findZeekSiblings } from './zeek/siblings.ts';
 
 /** What happened to one input file; `format` is null when it was not read. */
@@ -35,6 +35,8 @@ export interface ReadOptions {
   format?: string;
   diagnostics: Diagnostics;
   maxLineBytes?: number;
+  /** Options some sources honour (certsignal.yaml `input`). */
+  sourceOptions?: SourceOptions;
   /** Raw bytes read so far over all inputs, and their total size (null when stdin is among them). */
   onProgress?: (bytesRead: number, totalBytes: number | null) => void;
   /** Called once per input (and per sibling x509 log) after it was read or skipped. */
@@ -317,6 +319,7 @@ export async function* readObservations(inputs: string[], options: ReadOptions):
       diagnostics,
       shared,
       maxLineBytes: options.maxLineBytes,
+      sourceOptions: options.sourceOptions,
       onBytes: progress ? (n) => progress(index, n) : undefined,
       onDone: (stats, bytes) => {
         finished(index, bytes);
@@ -343,6 +346,7 @@ interface PlanContext {
   diagnostics: Diagnostics;
   shared: SharedSourceState;
   maxLineBytes?: number;
+  sourceOptions?: SourceOptions;
   /** Bytes of this file consumed so far. */
   onBytes?: (n: number) => void;
   /** Called once when the file is finished, with its stats and the bytes it consumed. */
@@ -355,7 +359,7 @@ async function* readPlan(plan: Plan, ctx: PlanContext): AsyncGenerator<Observati
   if (plan.source.kind === 'binary') {
     const stats = emptyStats(plan.file, plan.source.id, plan.sibling);
     const skippedBefore = diagnostics.skippedRecords;
-    const read = plan.source.read({ file: plan.file, diagnostics, shared, onBytes: ctx.onBytes });
+    const read = plan.source.read({ file: plan.file, diagnostics, shared, onBytes: ctx.onBytes, options: ctx.sourceOptions });
     try {
       for await (const batch of read) {
         if (batch.length === 0) continue;
@@ -382,7 +386,7 @@ async function* readPlan(plan: Plan, ctx: PlanContext): AsyncGenerator<Observati
       maxLineBytes: ctx.maxLineBytes,
       onBytes: ctx.onBytes,
     });
-  const fileCtx: FileContext = { file: plan.file, diagnostics, shared };
+  const fileCtx: FileContext = { file: plan.file, diagnostics, shared, options: ctx.sourceOptions };
   const parser = source.open(fileCtx);
   const stats = emptyStats(plan.file, plan.source.id, plan.sibling);
   // Skips are counted per file from the diagnostics' skip events for this file (files of one

@@ -14,11 +14,19 @@ export interface DetectSample {
 /** State shared by all files of one run (e.g. Zeek x509 certificates by fingerprint for the ssl.log join). */
 export type SharedSourceState = Map<string, unknown>;
 
+/** Per-run options some sources honour (from certsignal.yaml `input`). */
+export interface SourceOptions {
+  /** Envoy: x-forwarded-client-cert elements trusted, counted from the last (default 1). */
+  xfccTrustedHops?: number;
+}
+
 export interface FileContext {
   /** Path as given by the user (`-` for stdin). */
   file: string;
   diagnostics: Diagnostics;
   shared: SharedSourceState;
+  /** Options from the run's configuration (absent: each source's defaults). */
+  options?: SourceOptions;
 }
 
 /** Parses one file line by line. Created per file; may keep per-file state (e.g. Zeek `#fields`). */

@@ -347,13 +347,12 @@ function detectEnvoy(sample: DetectSample): number {
 
 /** An Envoy source with explicit options (e.g. more trusted XFCC hops). */
 export function createEnvoySource(options: EnvoySourceOptions = {}): LineSource {
-  const hops = options.xfccTrustedHops ?? 1;
   return {
     kind: 'lines',
     id: 'envoy',
     description: 'Envoy / Istio JSON access log (json_format): downstream peer certificate fields, or the trusted XFCC element',
     detect: detectEnvoy,
-    open: (ctx) => new EnvoyParser(ctx, hops),
+    open: (ctx) => new EnvoyParser(ctx, options.xfccTrustedHops ?? ctx.options?.xfccTrustedHops ?? 1),
   };
 }
 

@@ -5,10 +5,14 @@
 
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { serializeXfcc } from '../../../src/gateway/xfcc.ts';
 import { CertificateCache } from '../../../src/normalize/certificate.ts';
 import { certInfoFromRaw } from '../../../src/normalize/raw-cert.ts';
+import { analyze } from '../../../src/pipeline/analyze.ts';
 import { createEnvoySource, envoySource, splitAddress } from '../../../src/sources/envoy/source.ts';
 import type { DetectSample } from '../../../src/sources/types.ts';
 import { createRootCA } from '../../helpers/pki.ts';
@@ -139,6 +143,23 @@ test('XFCC-only line (upstream Envoy): the last element is used, the spoofed fir
   // Trusting two hops: the farthest trusted element (here the client-written one) is taken.
   const two = feed(createEnvoySource({ xfccTrustedHops: 2 }), [line]).observations[0];
   assert.equal(two.client_certificate?.sha256, 'f'.repeat(64));
+
+  // The same through analyze and certsignal.yaml `input.xfcc_trusted_hops` (default 1).
+  const dir = mkdtempSync(join(tmpdir(), 'certsignal-envoy-hops-'));
+  const file = join(dir, 'envoy.log');
+  writeFileSync(file, `${line}\n`);
+  const certOf = async (hops?: number) => {
+    const seen: (string | null | undefined)[] = [];
+    await analyze({
+      inputs: [file],
+      detect: false,
+      configOverrides: hops === undefined ? undefined : { input: { xfcc_trusted_hops: hops } },
+      onEvent: (e) => seen.push(e.certificate?.sha256),
+    });
+    return seen;
+  };
+  assert.deepEqual(await certOf(), [sha]);
+  assert.deepEqual(await certOf(2), ['f'.repeat(64)]);
 });
 
 test('XFCC with logged fields only, slash-syntax Subject (Envoy docs example)', () => {
