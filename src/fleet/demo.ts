@@ -6,12 +6,15 @@
 import {
   type CaLogRecord,
   caIssuanceCsv,
+  endpointIssuance,
   type MdmLogRecord,
   mdmEnrollmentsCsv,
   mdmOf,
   SCEP_CONNECTOR,
+  serverRenewal,
   TEMPLATES,
   WORKLOAD_PROVISIONER,
+  workloadRenewal,
 } from '../simulate/calog.ts';
 import { baselineEvents, locate, pickHumanService, sortEvents } from './activity.ts';
 import { CITIES, type City, SERVICES, type ServiceDef, TLS_CLIENTS, type TlsClientClass, WORKLOAD_SERVICES } from './catalog.ts';
@@ -718,41 +721,11 @@ export function planDemo(seedInput: number | string = DEMO_DEFAULT_SEED): DemoPl
     }
     const d = deviceByHost.get(p.dns?.[0] ?? '');
     if (!d) throw new Error(`certificate plan ${p.id} has no CA log entry`);
-    if (p.authority === 'automation') {
-      // The automation CA backdates notBefore by an hour; the renewal itself happens at 00:05 UTC.
-      caRecords.push({
-        ts: notBefore + HOUR,
-        event: 'renewed',
-        certId: p.id,
-        ca: 'automation',
-        requester: WORKLOAD_PROVISIONER,
-        template: TEMPLATES.workload,
-        user: d.owner,
-        device: null,
-      });
-    } else if (d.kind === 'server') {
-      caRecords.push({
-        ts: notBefore,
-        event: 'renewed',
-        certId: p.id,
-        ca: 'issuing',
-        requester: WORKLOAD_PROVISIONER,
-        template: TEMPLATES.server,
-        user: d.owner,
-        device: null,
-      });
-    } else {
+    if (p.authority === 'automation') caRecords.push(workloadRenewal(p.id, notBefore, d.owner));
+    else if (d.kind === 'server') caRecords.push(serverRenewal(p.id, notBefore, d.owner));
+    else {
       mdmRecords.push(mdmRow(notBefore - logRng.int(2, 15) * MINUTE, d, 'enrolled'));
-      caRecords.push({
-        ts: notBefore,
-        event: 'issued',
-        certId: p.id,
-        ca: 'issuing',
-        requester: SCEP_CONNECTOR,
-        template: TEMPLATES.device,
-        user: d.owner,
-        device: d.id,
-      });
+      caRecords.push(endpointIssuance(p.id, notBefore, d));
     }
   }
   for (const r of revocations) {

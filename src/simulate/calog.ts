@@ -95,6 +95,56 @@ export function sanColumn(plan: Pick<CertPlan, 'email' | 'dns' | 'uri' | 'upn'>)
   ].join(';');
 }
 
+/** The automation CA's daily renewal of a workload certificate (notBefore is backdated an hour; the renewal runs at notBefore + 1 h). */
+export function workloadRenewal(certId: string, notBefore: number, owner: string | null): CaLogRecord {
+  return {
+    ts: notBefore + 3_600_000,
+    event: 'renewed',
+    certId,
+    ca: 'automation',
+    requester: WORKLOAD_PROVISIONER,
+    template: TEMPLATES.workload,
+    user: owner,
+    device: null,
+  };
+}
+
+/**
+ * A server's (or gateway's) certificate renewed by the provisioner: servers are not MDM-managed,
+ * and a renewal proves possession of the previous key.
+ */
+export function serverRenewal(
+  certId: string,
+  notBefore: number,
+  owner: string | null,
+  template: string = TEMPLATES.server,
+): CaLogRecord {
+  return {
+    ts: notBefore,
+    event: 'renewed',
+    certId,
+    ca: 'issuing',
+    requester: WORKLOAD_PROVISIONER,
+    template,
+    user: owner,
+    device: null,
+  };
+}
+
+/** An endpoint certificate issued through the SCEP connector for an MDM-managed device. */
+export function endpointIssuance(certId: string, notBefore: number, device: Pick<FleetDevice, 'id' | 'owner'>): CaLogRecord {
+  return {
+    ts: notBefore,
+    event: 'issued',
+    certId,
+    ca: 'issuing',
+    requester: SCEP_CONNECTOR,
+    template: TEMPLATES.device,
+    user: device.owner,
+    device: device.id,
+  };
+}
+
 export const CA_CSV_COLUMNS = [
   'time',
   'event',

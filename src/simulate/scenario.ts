@@ -27,7 +27,17 @@ import {
   totalBytes,
   userSubject,
 } from '../fleet/index.ts';
-import { type CaLogRecord, type MdmLogRecord, mdmOf, SCEP_CONNECTOR, TEMPLATES, WORKLOAD_PROVISIONER } from './calog.ts';
+import {
+  type CaLogRecord,
+  endpointIssuance,
+  type MdmLogRecord,
+  mdmOf,
+  SCEP_CONNECTOR,
+  serverRenewal,
+  TEMPLATES,
+  WORKLOAD_PROVISIONER,
+  workloadRenewal,
+} from './calog.ts';
 import { SIM_TLS_CLIENTS, updatedClient } from './tls.ts';
 import type { AttackType, BenignBehaviour, SimulateOptions } from './types.ts';
 
@@ -1350,60 +1360,23 @@ export function planSimulation(options: SimulateOptions): SimulationPlan {
       }
       const workload = rotating.get(p.id);
       if (workload) {
-        // The automation CA backdates notBefore by an hour; the renewal itself happens at 00:05 UTC.
-        caRecords.push({
-          ts: notBefore + HOUR,
-          event: 'renewed',
-          certId: p.id,
-          ca: 'automation',
-          requester: WORKLOAD_PROVISIONER,
-          template: TEMPLATES.workload,
-          user: workload.owner,
-          device: null,
-        });
+        caRecords.push(workloadRenewal(p.id, notBefore, workload.owner));
         continue;
       }
       // Servers are not MDM-managed. Their certificates are renewals by the provisioner (the
       // server had one before the export starts), which is what a renewal proves: the old key.
       if (p.id === gateway.id) {
-        caRecords.push({
-          ts: notBefore,
-          event: 'renewed',
-          certId: p.id,
-          ca: 'issuing',
-          requester: WORKLOAD_PROVISIONER,
-          template: TEMPLATES.web,
-          user: null,
-          device: null,
-        });
+        caRecords.push(serverRenewal(p.id, notBefore, null, TEMPLATES.web));
         continue;
       }
       const d = deviceByCert.get(p.id);
       if (!d) throw new Error(`certificate plan ${p.id} has no CA log entry`);
       if (d.kind === 'server') {
-        caRecords.push({
-          ts: notBefore,
-          event: 'renewed',
-          certId: p.id,
-          ca: 'issuing',
-          requester: WORKLOAD_PROVISIONER,
-          template: TEMPLATES.server,
-          user: d.owner,
-          device: null,
-        });
+        caRecords.push(serverRenewal(p.id, notBefore, d.owner));
         continue;
       }
       mdmRecords.push(mdmRow(notBefore - logRng.int(2, 15) * MINUTE, d, 'enrolled'));
-      caRecords.push({
-        ts: notBefore,
-        event: 'issued',
-        certId: p.id,
-        ca: 'issuing',
-        requester: SCEP_CONNECTOR,
-        template: TEMPLATES.device,
-        user: d.owner,
-        device: d.id,
-      });
+      caRecords.push(endpointIssuance(p.id, notBefore, d));
     }
     const revoked = [
       ...revocations.map((r) => ({ ...r, device: deviceByCert.get(r.certId) as FleetDevice })),

@@ -164,7 +164,12 @@ test('analyze --trust-anchors: no error diagnostics, untrusted-issuer for the se
   const r = await runCli(['analyze', '--trust-anchors', join(fx.dir, 'ca.pem'), '--output', 'json', log]);
   assert.ok(r.code === 0 || r.code === 1, `exit ${r.code}: ${r.stderr}`);
   assert.doesNotMatch(r.stderr, /\berror:/, r.stderr);
-  const alerts = parseAlerts<{ rule: string; cert_sha256: string | null; user: string | null; evidence: Record<string, unknown> }>(r.stdout);
+  const alerts = parseAlerts<{
+    rule: string;
+    cert_sha256: string | null;
+    user: string | null;
+    evidence: Record<string, unknown>;
+  }>(r.stdout);
   const untrusted = alerts.filter((a) => a.rule === 'untrusted-issuer');
   assert.equal(untrusted.length, 1, JSON.stringify(alerts));
   assert.equal(untrusted[0].cert_sha256, sha256(fx.mallory));
