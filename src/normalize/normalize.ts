@@ -24,6 +24,8 @@ export interface NormalizeResult {
 }
 
 const EMPTY_CHAIN: ParsedCertificate[] = [];
+/** ECMAScript's Date range (±100,000,000 days around 1970). */
+const MAX_TIME_MS = 8.64e15;
 
 export class Normalizer {
   readonly certCache: CertificateCache;
@@ -42,6 +44,15 @@ export class Normalizer {
       this.diagnostics.skip({
         reason: 'no-timestamp',
         message: 'record has no usable timestamp; it was parsed but cannot be placed in time',
+        file: obs.file,
+        line: obs.line,
+      });
+      return null;
+    }
+    if (Math.abs(obs.ts) > MAX_TIME_MS) {
+      this.diagnostics.skip({
+        reason: 'bad-timestamp',
+        message: `record time ${obs.ts} ms since 1970 is outside any representable date; skipped`,
         file: obs.file,
         line: obs.line,
       });
