@@ -4,8 +4,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { parseConfig } from '../../src/config/config.ts';
+import { RULES } from '../../src/detect/registry.ts';
 import { Diagnostics } from '../../src/diagnostics.ts';
 import { Normalizer } from '../../src/normalize/normalize.ts';
+import { createEngine } from '../../src/pipeline/setup.ts';
 import { SOURCES } from '../../src/sources/registry.ts';
 
 /** Header lines some sources need before data lines make sense (Zeek TSV, CSV formats). */
@@ -90,6 +93,12 @@ const xmlLine = fc
       `<Event><System><EventID>${id}</EventID><TimeCreated SystemTime='${a}'/></System><EventData><Data Name='Requester'>${b}</Data><Data Name='Attributes'>SAN:upn=${a}</Data></EventData></Event>`,
   );
 
+// Every rule on, including the opt-in ones, with every fact true so no rule sits out.
+const CONFIG = parseConfig(`rules:\n${RULES.map((r) => `  ${r.meta.id}: { enabled: true }`).join('\n')}\n`, 'robustness', {
+  rules: RULES,
+});
+const FACTS = { trustAnchorsConfigured: true, crlsConfigured: true, assetsConfigured: true, identitiesConfigured: true };
+
 for (const source of SOURCES) {
   test(`${source.id}: arbitrary lines give observations or diagnostics, never a throw`, () => {
     const normalizer = new Normalizer({ diagnostics: new Diagnostics() });
@@ -106,8 +115,13 @@ for (const source of SOURCES) {
         });
         const tail = parser.end?.();
         if (tail) out.push(...tail);
-        // Whatever a source produced must survive normalize too.
-        for (const o of out) normalizer.normalize(o);
+        // Whatever a source produced must survive normalize and every rule too.
+        const engine = createEngine(CONFIG, FACTS, { persistent: false });
+        for (const o of out) {
+          const n = normalizer.normalize(o);
+          if (n) engine.process(n.event);
+        }
+        engine.finish();
         parser.counts?.();
       }),
       { numRuns: 300, seed: 4242 },
