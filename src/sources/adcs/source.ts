@@ -7,9 +7,14 @@
 // Any other event (Sysmon, PowerShell 4104, a 4768 without a certificate, …) is counted as
 // ignored. Requester-supplied SANs (`Attributes: SAN:upn=…&dns=…`, the ESC1/ESC6 signal) go to
 // ca.requested_san as `upn:…` strings; the UPN (else e-mail) is the event user, the DNS name the device.
+// The same events as Winlogbeat / Elastic Agent NDJSON (`winlog.event_id`, `winlog.event_data`, …;
+// a line starting with `{`) are read too: winlogbeat.ts turns each into the WinEvent the XML
+// reader gives, and one mapping (`mapWinEvent`) serves both shapes.
 import type { EventKind, Observation, RawCertificate } from '../../schema/event.ts';
 import { addSan, dnOrCn, emptyCaRecord, emptySans, nonEmpty, parseEventTime, type TypedSans } from '../ca/common.ts';
+import { parseJsonObjectLine } from '../common.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
+import { winEventFromJson } from './winlogbeat.ts';
 import { nextEventStart, parseWinEvent, type WinEvent } from './xml.ts';
 
 /** Longest event kept while waiting for its `</Event>` (real ones are a few KiB). */
@@ -61,6 +66,22 @@ function windowsIp(v: string | undefined): string | null {
   return t.startsWith('::ffff:') ? t.slice(7) : t;
 }
 
+/** Field names for diagnostics, as each shape spells them. */
+interface FieldNames {
+  time: string;
+}
+const XML_FIELDS: FieldNames = { time: 'TimeCreated.SystemTime' };
+const JSON_FIELDS: FieldNames = { time: '@timestamp' };
+
+/** An event id this source maps, from the Security-Auditing provider (or with none logged). */
+function isRelevant(ev: WinEvent): boolean {
+  const id = ev.eventId;
+  return (
+    (id === 4886 || id === 4887 || id === 4888 || id === 4870 || id === 4768) &&
+    (ev.provider === null || ev.provider === SECURITY_PROVIDER)
+  );
+}
+
 class AdcsParser implements LineParser {
   private readonly ctx: FileContext;
   private buffer = '';
@@ -83,6 +104,8 @@ class AdcsParser implements LineParser {
       // `<Events>` wrapper of a saved query are not records.
       if (t.length === 0 || t.startsWith('#') || /^(<\?xml[^>]*\?>\s*)?<\/?Events>?\s*$/.test(t) || /^<\?xml[^>]*\?>$/.test(t))
         return null;
+      // Winlogbeat / Elastic Agent NDJSON (a stray JSON array is reported as not-an-object).
+      if (t.startsWith('{') || t.startsWith('[')) return this.json(t, lineNumber);
       this.startLine = lineNumber;
       this.buffer = text;
     } else {
@@ -160,9 +183,45 @@ class AdcsParser implements LineParser {
       });
       return null;
     }
+    return this.mapWinEvent(ev, line, XML_FIELDS);
+  }
+
+  /** One Winlogbeat / Elastic Agent NDJSON record. */
+  private json(text: string, line: number): Observation[] | null {
+    this.records++;
+    const o = parseJsonObjectLine(text, line, this.ctx, 'expected a Winlogbeat event or an XML <Event>');
+    if (!o) return null;
+    const { event: ev, hasEventData } = winEventFromJson(o);
+    const where = { file: this.ctx.file, line };
+    if (ev.eventId === null) {
+      this.ctx.diagnostics.skip({
+        ...where,
+        reason: 'missing-field',
+        field: 'winlog.event_id',
+        message: 'record has no numeric winlog.event_id (or event.code); skipped',
+      });
+      return null;
+    }
+    if (isRelevant(ev) && !hasEventData) {
+      this.ctx.diagnostics.skip({
+        ...where,
+        reason: 'missing-field',
+        field: 'winlog.event_data',
+        message: `event ${ev.eventId} has no winlog.event_data object; skipped`,
+      });
+      return null;
+    }
+    const obs = this.mapWinEvent(ev, line, JSON_FIELDS);
+    return obs ? [obs] : null;
+  }
+
+  /**
+   * The one mapping of a Windows event (either shape) to an Observation: the ids this source
+   * reads become CA / PKINIT observations, others are counted as ignored.
+   */
+  private mapWinEvent(ev: WinEvent, line: number, fields: FieldNames): Observation | null {
     const id = ev.eventId;
-    const relevant = id === 4886 || id === 4887 || id === 4888 || id === 4870 || id === 4768;
-    if (!relevant || (ev.provider !== null && ev.provider !== SECURITY_PROVIDER)) {
+    if (id === null || !isRelevant(ev)) {
       this.ignored++;
       return null;
     }
@@ -174,13 +233,14 @@ class AdcsParser implements LineParser {
     const ts = parseEventTime(ev.systemTime);
     if (ts === null) {
       this.ctx.diagnostics.skip({
-        ...where,
+        file: this.ctx.file,
+        line,
         reason: ev.systemTime === null ? 'missing-timestamp' : 'bad-timestamp',
-        field: 'TimeCreated.SystemTime',
+        field: fields.time,
         message:
           ev.systemTime === null
-            ? 'event has no TimeCreated/@SystemTime; skipped'
-            : `unusable SystemTime ${JSON.stringify(ev.systemTime)}; skipped`,
+            ? `event has no ${fields.time}; skipped`
+            : `unusable ${fields.time} ${JSON.stringify(ev.systemTime)}; skipped`,
       });
       return null;
     }
@@ -264,10 +324,20 @@ class AdcsParser implements LineParser {
   }
 }
 
+/** `"event_id": 4887` / `"winlog.event_id": "4887"` (nested or dotted) naming an id this source maps. */
+const JSON_EVENT_ID_RE = /"(?:winlog\.)?event_id"\s*:\s*"?(?:4886|4887|4888|4870|4768)\b/;
+
 function detectAdcs(sample: DetectSample): number {
   let score = 0;
   for (const l of sample.firstLines) {
     const t = l.trimStart();
+    if (t.startsWith('{')) {
+      // Winlogbeat / Elastic Agent: above ECS's 0.95 (these records carry `ecs.version` too),
+      // so Security-Auditing events are read as AD CS rather than as odd logins.
+      if (!t.includes('"winlog') || !t.includes(`"${SECURITY_PROVIDER}"`)) continue;
+      score = Math.max(score, JSON_EVENT_ID_RE.test(t) ? 0.98 : 0.97);
+      continue;
+    }
     if (!t.startsWith('<Event') && !t.startsWith('<?xml') && !t.startsWith('<Events')) continue;
     if (t.includes('schemas.microsoft.com/win/2004/08/events/event')) score = Math.max(score, 0.9);
     if (/<EventID[^>]*>(4886|4887|4888|4870|4768)</.test(t)) score = Math.max(score, 0.95);
@@ -275,11 +345,12 @@ function detectAdcs(sample: DetectSample): number {
   return score;
 }
 
-/** AD CS (and PKINIT) Windows Security events as XML. */
+/** AD CS (and PKINIT) Windows Security events as XML or Winlogbeat NDJSON. */
 export const adcsSource: LineSource = {
   kind: 'lines',
   id: 'adcs',
-  description: 'AD CS Windows Security events as XML (4886/4887/4888/4870, 4768 PKINIT); other events ignored',
+  description:
+    'AD CS Windows Security events as XML or Winlogbeat/Elastic Agent NDJSON (4886/4887/4888/4870, 4768 PKINIT); other events ignored',
   detect: detectAdcs,
   open: (ctx) => new AdcsParser(ctx),
 };

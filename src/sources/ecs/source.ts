@@ -124,13 +124,26 @@ class EcsParser implements LineParser {
   private readonly ctx: FileContext;
   private line0 = 0;
   records = 0;
+  /** Windows event records (Winlogbeat `winlog.*`, no `tls`) passed over, and the first one's line. */
+  private windowsIgnored = 0;
+  private firstWindowsLine = 0;
 
   constructor(ctx: FileContext) {
     this.ctx = ctx;
   }
 
   counts(): { records: number; ignored: number } {
-    return { records: this.records, ignored: 0 };
+    return { records: this.records, ignored: this.windowsIgnored };
+  }
+
+  end(): void {
+    if (this.windowsIgnored === 0) return;
+    this.ctx.diagnostics.warn({
+      reason: 'ignored-event-type',
+      file: this.ctx.file,
+      line: this.firstWindowsLine,
+      message: `${this.windowsIgnored} Windows events ignored (use --format adcs)`,
+    });
   }
 
   private wrong(field: string, value: unknown, expected: string): void {
@@ -316,6 +329,13 @@ class EcsParser implements LineParser {
       return null;
     }
     expandDottedKeys(o);
+    // A Windows event (Winlogbeat / Elastic Agent) is no TLS authentication: its host and user
+    // would make a login out of a process start or a CA request. The adcs source reads the
+    // AD CS ones.
+    if (o.winlog !== undefined && o.tls === undefined && asObj(o.winlog) !== undefined) {
+      if (this.windowsIgnored++ === 0) this.firstWindowsLine = lineNumber;
+      return null;
+    }
 
     const rawTs = o['@timestamp'];
     const ts =
