@@ -101,6 +101,19 @@ export function hourOfDay(ts: number): number {
  */
 export function sourceNetwork(ip: string | null): string | null {
   if (ip === null) return null;
+  // The same few addresses recur on every event of an account: remember recent answers.
+  const known = NETWORKS.get(ip);
+  if (known !== undefined) return known;
+  const net = parseNetwork(ip);
+  if (NETWORKS.size >= NETWORKS_MAX) NETWORKS.clear();
+  NETWORKS.set(ip, net);
+  return net;
+}
+
+const NETWORKS = new Map<string, string | null>();
+const NETWORKS_MAX = 65_536;
+
+function parseNetwork(ip: string): string | null {
   let s = ip.trim();
   const pct = s.indexOf('%');
   if (pct >= 0) s = s.slice(0, pct);
@@ -113,7 +126,7 @@ export function sourceNetwork(ip: string | null): string | null {
   if (!s.includes(':')) return null;
   // IPv4-mapped (::ffff:a.b.c.d) counts as IPv4; other embedded-IPv4 forms are not understood.
   const mapped = /^(?:::|0:0:0:0:0:)ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i.exec(s);
-  if (mapped) return sourceNetwork(mapped[1]);
+  if (mapped) return parseNetwork(mapped[1]);
   const halves = s.split('::');
   if (halves.length > 2) return null;
   const head = halves[0] === '' ? [] : halves[0].split(':');
