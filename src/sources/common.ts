@@ -108,6 +108,25 @@ export function baseObservation(format: string, file: string, line: number, ts: 
   return { ts, format, file, line };
 }
 
+/**
+ * The sample lines that are JSON objects, parsed (for format detection). `mustInclude` skips lines
+ * without that text before parsing them.
+ */
+export function sampleJsonObjects(lines: readonly string[], mustInclude?: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const l of lines) {
+    if (l.charCodeAt(0) !== 123 || (mustInclude !== undefined && !l.includes(mustInclude))) continue;
+    let o: Record<string, unknown> | null;
+    try {
+      o = asJsonObject(JSON.parse(l));
+    } catch {
+      continue;
+    }
+    if (o) out.push(o);
+  }
+  return out;
+}
+
 /** A JSON object (not an array, not null), or null. */
 export function asJsonObject(v: unknown): Record<string, unknown> | null {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;

@@ -6,6 +6,7 @@
 // `serial`, `reasonCode`, `reason`. Everything else (start-up lines, /health, /roots, SSH
 // certificates) is counted as ignored.
 import type { EventKind, Observation, RawCertificate } from '../../schema/event.ts';
+import { sampleJsonObjects } from '../common.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
 import {
   addSan,
@@ -202,15 +203,8 @@ function isStepRequest(o: Obj): boolean {
 
 function detectStepCa(sample: DetectSample): number {
   let score = 0;
-  for (const l of sample.firstLines) {
-    if (l.charCodeAt(0) !== 123) continue;
-    let o: Obj | null;
-    try {
-      o = asObj(JSON.parse(l));
-    } catch {
-      continue;
-    }
-    if (!o || o['@timestamp'] !== undefined || o.event_type !== undefined) continue;
+  for (const o of sampleJsonObjects(sample.firstLines)) {
+    if (o['@timestamp'] !== undefined || o.event_type !== undefined) continue;
     if (typeof o.msg === 'string' && o.msg.startsWith('Starting Smallstep CA/')) score = Math.max(score, 0.9);
     if (isStepRequest(o)) {
       const certy = 'provisioner' in o || 'certificate' in o || ('serial' in o && 'valid-to' in o);

@@ -8,11 +8,9 @@
 // unknown, and the file gets ONE warning (with the count) naming the settings that log them in
 // clear: `audit_non_hmac_response_keys` / `audit_non_hmac_request_keys` on the PKI mount.
 import type { EventKind, Observation, RawCertificate } from '../../schema/event.ts';
-import { classifySans } from '../common.ts';
+import { classifySans, sampleJsonObjects } from '../common.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
 import { asObj, dnOrCn, emptyCaRecord, nonEmpty, parseEventTime, parseJsonObjectLine } from './common.ts';
-
-type Obj = Record<string, unknown>;
 
 const HMAC_PREFIX = 'hmac-sha256:';
 
@@ -213,15 +211,8 @@ class VaultParser implements LineParser {
 
 function detectVault(sample: DetectSample): number {
   let score = 0;
-  for (const l of sample.firstLines) {
-    if (l.charCodeAt(0) !== 123 || !l.includes('"type"')) continue;
-    let o: Obj | null;
-    try {
-      o = asObj(JSON.parse(l));
-    } catch {
-      continue;
-    }
-    if (!o || (o.type !== 'request' && o.type !== 'response')) continue;
+  for (const o of sampleJsonObjects(sample.firstLines, '"type"')) {
+    if (o.type !== 'request' && o.type !== 'response') continue;
     const request = asObj(o.request);
     if (!request || typeof request.path !== 'string' || typeof o.time !== 'string') continue;
     score = Math.max(score, asObj(o.auth) || 'client_token' in request || 'operation' in request ? 0.95 : 0.7);

@@ -6,6 +6,7 @@ import type { Observation } from '../../schema/event.ts';
 import { asObj, nonEmpty, parseEventTime, parseJsonObjectLine } from '../ca/common.ts';
 import { sampleHeader } from '../ca/csv.ts';
 import { type CsvRow, GenericCsvParser } from '../ca/csv-source.ts';
+import { sampleJsonObjects } from '../common.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
 
 /** The fields of one enrollment record, whichever shape it came in. */
@@ -95,8 +96,6 @@ export const mdmCsvSource: LineSource = {
   open: (ctx) => new GenericCsvParser(ctx, { id: 'mdm-csv', required: ['time', 'device', 'action'], row: mdmCsvRow }),
 };
 
-type Obj = Record<string, unknown>;
-
 /** A scalar identifier (string, or a number some exporters write) → trimmed string, else null. */
 function idText(v: unknown): string | null {
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
@@ -156,15 +155,7 @@ const ENROLLMENT_VERB = /enrol|wipe|retire|regist|remov/i;
 
 function detectMdmJson(sample: DetectSample): number {
   let hits = 0;
-  for (const l of sample.firstLines) {
-    if (l.charCodeAt(0) !== 123) continue;
-    let o: Obj | null;
-    try {
-      o = asObj(JSON.parse(l));
-    } catch {
-      continue;
-    }
-    if (!o) continue;
+  for (const o of sampleJsonObjects(sample.firstLines)) {
     // ECS (tls/event objects) and Suricata (event_type) keep their own readers.
     if (asObj(o.tls) || asObj(o.event) || o.event_type !== undefined || o['event.action'] !== undefined) return 0;
     if (

@@ -5,7 +5,7 @@
 // for an unset variable means "absent". A value of the wrong type is a warning, never a crash.
 
 import type { CertificateVisibility, Observation, RawCertificate } from '../../schema/event.ts';
-import { canonicalTlsVersion, parseIsoTime, parseJsonObjectLine } from '../common.ts';
+import { canonicalTlsVersion, parseIsoTime, parseJsonObjectLine, sampleJsonObjects } from '../common.ts';
 import type { DetectSample, FileContext, LineParser, LineSource } from '../types.ts';
 
 type Obj = Record<string, unknown>;
@@ -268,20 +268,12 @@ class NginxParser implements LineParser {
  */
 export function detectNginx(sample: DetectSample): number {
   let best = 0;
-  for (const l of sample.firstLines) {
-    if (l.charCodeAt(0) !== 123) continue;
-    let o: unknown;
-    try {
-      o = JSON.parse(l);
-    } catch {
-      continue;
-    }
-    if (o === null || typeof o !== 'object' || Array.isArray(o)) continue;
+  for (const o of sampleJsonObjects(sample.firstLines)) {
     const keys = Object.keys(o);
-    if (FOREIGN_KEYS.some((k) => k in (o as Obj)) || keys.some((k) => k.includes('.'))) return 0;
+    if (FOREIGN_KEYS.some((k) => k in o) || keys.some((k) => k.includes('.'))) return 0;
     let known = 0;
     for (const k of keys) if (NGINX_KEYS.has(k) || k.startsWith('http_') || k.startsWith('ssl_client_')) known++;
-    const hasTime = 'msec' in (o as Obj) || 'time_iso8601' in (o as Obj) || 'time_local' in (o as Obj);
+    const hasTime = 'msec' in o || 'time_iso8601' in o || 'time_local' in o;
     if (!hasTime || known < 3) continue;
     const hasTls = keys.some((k) => k.startsWith('ssl_'));
     // Most keys must be nginx's: a generic JSON log that happens to have `status` is not claimed.
