@@ -35,7 +35,6 @@ import {
   SCEP_CONNECTOR,
   serverRenewal,
   TEMPLATES,
-  WORKLOAD_PROVISIONER,
   workloadRenewal,
 } from './calog.ts';
 import { SIM_TLS_CLIENTS, updatedClient } from './tls.ts';

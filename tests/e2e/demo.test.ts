@@ -8,21 +8,9 @@ import { Value } from 'typebox/value';
 import { RULES } from '../../src/detect/registry.ts';
 import { type Alert, AlertSchema } from '../../src/schema/alert.ts';
 import type { Incident } from '../../src/schema/incident.ts';
-import { parseAlerts, parseIncidents, parseLines, REPO, runCli } from '../helpers/cli.ts';
+import { DEMO, DEMO_ARGS, parseAlerts, parseIncidents, parseLines, runCli } from '../helpers/cli.ts';
 
-const DEMO = `${REPO}examples/demo/`;
-const demoArgs = [
-  '--assets',
-  `${DEMO}assets.csv`,
-  '--identities',
-  `${DEMO}identities.csv`,
-  '--trust-anchors',
-  `${DEMO}trust-anchors.pem`,
-  '--crl',
-  `${DEMO}corp.crl`,
-  '--config',
-  `${DEMO}certsignal.yaml`,
-];
+const demoArgs = [...DEMO_ARGS];
 
 // The six certificate patterns of seed 002 (issue 2's contract): the demo shows each of them.
 // Behavioural rules (new-device, impossible-travel, …) are judged on simulated fleets by `eval`.

@@ -7,21 +7,9 @@ import { test } from 'node:test';
 import { Value } from 'typebox/value';
 import { type Alert, AlertSchema } from '../../src/schema/alert.ts';
 import { type Incident, IncidentSchema } from '../../src/schema/incident.ts';
-import { parseAlerts, parseIncidents, parseLines, REPO, runCli } from '../helpers/cli.ts';
+import { DEMO, DEMO_ARGS, parseAlerts, parseIncidents, parseLines, runCli } from '../helpers/cli.ts';
 
-const DEMO = `${REPO}examples/demo/`;
-const demoArgs = [
-  '--assets',
-  `${DEMO}assets.csv`,
-  '--identities',
-  `${DEMO}identities.csv`,
-  '--trust-anchors',
-  `${DEMO}trust-anchors.pem`,
-  '--crl',
-  `${DEMO}corp.crl`,
-  '--config',
-  `${DEMO}certsignal.yaml`,
-];
+const demoArgs = [...DEMO_ARGS];
 
 test('certsignal demo --output json: incident records after the alerts, every alert in exactly one incident', async () => {
   const r = await runCli(['demo', '--output', 'json', '--quiet']);

@@ -10,21 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import type { RuleStats } from '../../src/feedback/stats.ts';
 import type { Alert } from '../../src/schema/alert.ts';
 import { SqliteStateStore } from '../../src/store/sqlite.ts';
-import { parseAlerts, parseLines, REPO, runCli } from '../helpers/cli.ts';
+import { DEMO, DEMO_ARGS, parseAlerts, parseLines, runCli } from '../helpers/cli.ts';
 
-const DEMO = `${REPO}examples/demo/`;
-const demoArgs = [
-  '--assets',
-  `${DEMO}assets.csv`,
-  '--identities',
-  `${DEMO}identities.csv`,
-  '--trust-anchors',
-  `${DEMO}trust-anchors.pem`,
-  '--crl',
-  `${DEMO}corp.crl`,
-  '--config',
-  `${DEMO}certsignal.yaml`,
-];
+const demoArgs = [...DEMO_ARGS];
 // The demo's certificate-churn scenario fires twice for one account, 20 minutes apart: cutting
 // between the two makes run 1 find the first and run 2 (with the state of run 1) the second.
 const CUT = Date.parse('2026-02-03T13:30:00Z');

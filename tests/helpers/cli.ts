@@ -3,6 +3,21 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The bundled demo data, and the enrichment flags `certsignal demo` passes for it. */
+export const DEMO = `${REPO}examples/demo/`;
+export const DEMO_ARGS: readonly string[] = [
+  '--assets',
+  `${DEMO}assets.csv`,
+  '--identities',
+  `${DEMO}identities.csv`,
+  '--trust-anchors',
+  `${DEMO}trust-anchors.pem`,
+  '--crl',
+  `${DEMO}corp.crl`,
+  '--config',
+  `${DEMO}certsignal.yaml`,
+];
 export const NODE = `${REPO}node_modules/.bin/node`;
 export const BIN = `${REPO}bin/certsignal.ts`;
 export const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));
