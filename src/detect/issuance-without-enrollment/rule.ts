@@ -191,7 +191,7 @@ class IssuanceWithoutEnrollment implements RuleInstance {
       const first = this.uncheckedFirst;
       this.note?.(
         'no-enrollment-data',
-        `${this.unchecked} issuance(s) not checked: no MDM/enrollment event in this run or in saved state, so a missing enrollment proves nothing (first: ${first?.source.file}:${first?.source.line}); pass the MDM enrollment log to analyze`,
+        `${this.unchecked} issuance(s) not checked: no MDM/enrollment event in this run or in saved state before them, so a missing enrollment proves nothing (first: ${first?.source.file}:${first?.source.line}); pass the MDM enrollment log to analyze, covering the CA log's period`,
       );
       this.unchecked = 0;
       this.uncheckedFirst = null;
